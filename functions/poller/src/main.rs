@@ -1,0 +1,50 @@
+//! AWS Lambda entry point: wires `lambda_runtime` to the library. All the
+//! work happens in `binlog_poller::lambda`.
+
+use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
+use serde_json::Value;
+
+use binlog_poller::lambda::{handle_invocation, load_config};
+
+/// A failed invocation, typed for retries and alarms: `Retryable` errors
+/// (broker or network trouble, a lease conflict) heal on a later
+/// invocation; `NonRetryable` ones (configuration, purged binlog, server
+/// settings) need a human.
+#[derive(Debug)]
+struct Failure(binlog_poller::Error);
+
+impl From<Failure> for Diagnostic {
+    fn from(f: Failure) -> Self {
+        Diagnostic {
+            error_type: if f.0.is_retryable() {
+                "Retryable"
+            } else {
+                "NonRetryable"
+            }
+            .into(),
+            error_message: f.0.to_string(),
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    binlog_poller::telemetry::init();
+    let config = match load_config() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "invalid configuration");
+            return Err(e.into());
+        }
+    };
+    let config = &config;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        handle_invocation(config, event.payload, event.context.deadline())
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, retryable = e.is_retryable(), "invocation failed");
+                Failure(e)
+            })
+    }))
+    .await
+}

@@ -1,0 +1,186 @@
+//! The data model between the source and the event encoder.
+//!
+//! The source turns binlog rows events into [`RowChange`]s: a table schema
+//! (shared, built once per table map), an operation and the before/after
+//! images as [`Cell`]s. Cells are typed by MySQL's storage, not by Kafka
+//! Connect's: the encoder in [`crate::event`] decides how each column type
+//! appears in Debezium's JSON, so the decoding of the binlog and the shape of
+//! the output can be tested apart.
+
+use std::sync::Arc;
+
+use crate::position::BinlogPosition;
+
+/// MySQL column types, with what the encoder needs to map them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ColumnType {
+    /// TINYINT.
+    TinyInt { unsigned: bool },
+    /// SMALLINT.
+    SmallInt { unsigned: bool },
+    /// MEDIUMINT.
+    MediumInt { unsigned: bool },
+    /// INT.
+    Int { unsigned: bool },
+    /// BIGINT.
+    BigInt { unsigned: bool },
+    /// FLOAT.
+    Float,
+    /// DOUBLE / REAL.
+    Double,
+    /// DECIMAL(precision, scale).
+    Decimal { precision: u8, scale: u8 },
+    /// CHAR, VARCHAR, TEXT with a character set (not binary).
+    String { charset: u16 },
+    /// BINARY, VARBINARY, BLOB.
+    Bytes,
+    /// DATE.
+    Date,
+    /// DATETIME(fsp).
+    DateTime { fsp: u8 },
+    /// TIMESTAMP(fsp).
+    Timestamp { fsp: u8 },
+    /// TIME(fsp).
+    Time { fsp: u8 },
+    /// YEAR.
+    Year,
+    /// JSON.
+    Json,
+    /// ENUM with its allowed values (empty when unknown).
+    Enum { values: Vec<String> },
+    /// SET with its allowed values (empty when unknown).
+    Set { values: Vec<String> },
+    /// BIT(n).
+    Bit { bits: u16 },
+    /// GEOMETRY and its subtypes.
+    Geometry,
+    /// A type we cannot decode yet; the column is emitted as a string.
+    Unsupported { mysql_type: u8 },
+}
+
+/// One column of a table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    /// Column name.
+    pub name: String,
+    /// Its type.
+    pub ty: ColumnType,
+    /// Whether NULL is allowed (from the table map's null bitmap).
+    pub nullable: bool,
+}
+
+/// A table's shape as the binlog described it at the event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableSchema {
+    /// Database (schema) name.
+    pub db: String,
+    /// Table name.
+    pub table: String,
+    /// Columns in table order.
+    pub columns: Vec<Column>,
+    /// Indexes into `columns` of the primary key, in key order. Empty for a
+    /// table without a primary key (then records have a null key).
+    pub key: Vec<usize>,
+}
+
+/// A column value as stored by MySQL.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// SQL NULL.
+    Null,
+    /// A signed integer.
+    Int(i64),
+    /// An unsigned integer.
+    UInt(u64),
+    /// FLOAT.
+    Float(f32),
+    /// DOUBLE.
+    Double(f64),
+    /// DECIMAL as its exact decimal string (`-12.340`).
+    Decimal(String),
+    /// Text, already decoded to UTF-8.
+    Text(String),
+    /// Raw bytes (binary strings, BIT, GEOMETRY).
+    Bytes(Vec<u8>),
+    /// DATE; zero dates keep their zeros.
+    Date { year: u16, month: u8, day: u8 },
+    /// DATETIME without time zone.
+    DateTime {
+        year: u16,
+        month: u8,
+        day: u8,
+        hour: u8,
+        minute: u8,
+        second: u8,
+        micros: u32,
+    },
+    /// TIMESTAMP as seconds and microseconds since the epoch (UTC).
+    Timestamp { secs: i64, micros: u32 },
+    /// TIME as signed microseconds (may exceed a day, may be negative).
+    Time { micros: i64 },
+    /// YEAR.
+    Year(u16),
+    /// JSON, already converted to text JSON.
+    Json(String),
+    /// ENUM as its 1-based index (0 is the empty error value).
+    Enum(u16),
+    /// SET as its member bitmap.
+    Set(u64),
+}
+
+/// The kind of row change, with Debezium's `op` code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// `c`
+    Create,
+    /// `u`
+    Update,
+    /// `d`
+    Delete,
+    /// `r` (snapshot read)
+    Read,
+}
+
+impl Op {
+    /// Debezium's one-letter code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Op::Create => "c",
+            Op::Update => "u",
+            Op::Delete => "d",
+            Op::Read => "r",
+        }
+    }
+}
+
+/// Where in the binlog a change came from, for the `source` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceInfo {
+    /// Position of the rows event that carried the change.
+    pub position: BinlogPosition,
+    /// Index of the row within that rows event.
+    pub row: u32,
+    /// Binlog timestamp of the event, seconds since the epoch.
+    pub ts_sec: u32,
+    /// Originating server id.
+    pub server_id: u32,
+    /// GTID of the transaction (MySQL `uuid:n` or MariaDB `d-s-n`).
+    pub gtid: Option<Arc<str>>,
+    /// Thread id of the session that made the change, when known.
+    pub thread: Option<u32>,
+}
+
+/// One row change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowChange {
+    /// The table and its shape at the event.
+    pub table: Arc<TableSchema>,
+    /// The operation.
+    pub op: Op,
+    /// Row before the change (updates and deletes).
+    pub before: Option<Vec<Cell>>,
+    /// Row after the change (inserts, updates, reads).
+    pub after: Option<Vec<Cell>>,
+    /// Binlog coordinates.
+    pub source: SourceInfo,
+}

@@ -1,0 +1,838 @@
+//! Configuration: a Debezium connector registration JSON.
+//!
+//! Users bring the JSON they `POST` to Kafka Connect today:
+//!
+//! ```json
+//! {"name": "inventory", "config": {"connector.class": "io.debezium.connector.mysql.MySqlConnector",
+//!   "database.hostname": "db", "database.user": "cdc", "database.password": "${env:DB_PASSWORD}",
+//!   "topic.prefix": "dbserver1", "kafka.bootstrap.servers": "broker:9092"}}
+//! ```
+//!
+//! Debezium keys keep their meaning and defaults; our own keys (Kafka
+//! producer, offsets, poll budget) are added under `kafka.*`, `offset.*` and
+//! `poll.*`. Values may be JSON strings, numbers or booleans (Kafka Connect
+//! accepts all three). `${env:NAME}` is replaced by the environment variable.
+//!
+//! [`Config::from_json`] never stops at the first problem: every unknown key
+//! (with the nearest known key as a suggestion), every missing required key
+//! and every unparsable value is reported at once in [`ConfigProblems`].
+//! Debezium keys that only make sense inside Kafka Connect (schema history
+//! topics, converters' class names) are accepted and logged as ignored, so a
+//! registration JSON works unchanged.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use regex::Regex;
+use serde_json::Value as Json;
+
+/// Every problem found in a configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblems(pub Vec<String>);
+
+impl fmt::Display for ConfigProblems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid configuration ({} problem", self.0.len())?;
+        if self.0.len() != 1 {
+            f.write_str("s")?;
+        }
+        f.write_str("):")?;
+        for p in &self.0 {
+            write!(f, "\n  - {p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigProblems {}
+
+/// Debezium's `snapshot.mode`, with its old names accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnapshotMode {
+    /// Snapshot once when there is no offset, then stream.
+    Initial,
+    /// Snapshot once, then stop.
+    InitialOnly,
+    /// Snapshot when there is no offset or the offset was purged.
+    WhenNeeded,
+    /// Capture schemas only, then stream from the current position.
+    NoData,
+    /// Rebuild schema history from the current schemas.
+    Recovery,
+    /// Never snapshot; a new connector starts at the current end of the log.
+    Never,
+    /// Snapshot on every start.
+    Always,
+}
+
+impl SnapshotMode {
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "initial" => Self::Initial,
+            "initial_only" => Self::InitialOnly,
+            "when_needed" => Self::WhenNeeded,
+            "no_data" | "schema_only" => Self::NoData,
+            "recovery" | "schema_only_recovery" => Self::Recovery,
+            "never" => Self::Never,
+            "always" => Self::Always,
+            _ => return None,
+        })
+    }
+}
+
+/// Kafka record batch compression (`kafka.compression.type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Gzip,
+    Snappy,
+    Lz4,
+    Zstd,
+}
+
+/// Where offsets live (`offset.storage`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OffsetStorage {
+    /// A DynamoDB table (Lambda deployments).
+    DynamoDb {
+        /// Table name.
+        table: String,
+        /// Endpoint override (moto, DynamoDB Local); `None` uses AWS.
+        endpoint: Option<String>,
+        /// Region override; `None` uses the default AWS chain.
+        region: Option<String>,
+    },
+    /// A local JSON file (CLI).
+    File {
+        /// Path of the offsets file.
+        path: String,
+    },
+}
+
+/// A comma-separated list of anchored regular expressions, as Debezium's
+/// include/exclude lists.
+#[derive(Debug, Clone)]
+pub struct Patterns(Vec<Regex>);
+
+impl Patterns {
+    fn parse(s: &str) -> Result<Self, String> {
+        s.split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| Regex::new(&format!("^(?:{p})$")).map_err(|e| format!("{p:?}: {e}")))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Patterns)
+    }
+
+    /// Whether any pattern matches the whole identifier.
+    pub fn matches(&self, ident: &str) -> bool {
+        self.0.iter().any(|r| r.is_match(ident))
+    }
+}
+
+/// Which tables are captured.
+#[derive(Debug, Clone, Default)]
+pub struct TableFilter {
+    /// `database.include.list`.
+    pub database_include: Option<Patterns>,
+    /// `database.exclude.list`.
+    pub database_exclude: Option<Patterns>,
+    /// `table.include.list` (matched against `db.table`).
+    pub table_include: Option<Patterns>,
+    /// `table.exclude.list`.
+    pub table_exclude: Option<Patterns>,
+}
+
+/// Databases Debezium never captures.
+const SYSTEM_DATABASES: &[&str] = &["mysql", "sys", "performance_schema", "information_schema"];
+
+impl TableFilter {
+    /// Whether `db.table` is captured.
+    pub fn includes(&self, db: &str, table: &str) -> bool {
+        if SYSTEM_DATABASES.contains(&db) {
+            return false;
+        }
+        if let Some(p) = &self.database_include {
+            if !p.matches(db) {
+                return false;
+            }
+        }
+        if let Some(p) = &self.database_exclude {
+            if p.matches(db) {
+                return false;
+            }
+        }
+        let full = format!("{db}.{table}");
+        if let Some(p) = &self.table_include {
+            if !p.matches(&full) {
+                return false;
+            }
+        }
+        if let Some(p) = &self.table_exclude {
+            if p.matches(&full) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// A validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Connector name (the registration's `name`); keys the offset store.
+    pub name: String,
+    /// `database.hostname`.
+    pub hostname: String,
+    /// `database.port`; default 3306, MySQL's port.
+    pub port: u16,
+    /// `database.user`.
+    pub user: String,
+    /// `database.password`; never logged.
+    pub password: Secret,
+    /// `database.server.id`: our replica id on the server, unique among its
+    /// replicas. Default: derived from the connector name in 5400..6400
+    /// (Debezium's random range), so restarts keep the same id.
+    pub server_id: u32,
+    /// `topic.prefix` (old name `database.server.name`).
+    pub topic_prefix: String,
+    /// Table selection.
+    pub filter: TableFilter,
+    /// `snapshot.mode`; default `initial`, as Debezium.
+    pub snapshot_mode: SnapshotMode,
+    /// `tombstones.on.delete`; default true, as Debezium, so log compaction
+    /// can drop deleted keys.
+    pub tombstones_on_delete: bool,
+    /// `key.converter.schemas.enable`; default true, as Kafka's JsonConverter.
+    pub key_schemas: bool,
+    /// `value.converter.schemas.enable`; default true, as JsonConverter.
+    pub value_schemas: bool,
+    /// `kafka.bootstrap.servers`: `host:port` list.
+    pub kafka_bootstrap: Vec<String>,
+    /// `kafka.compression.type`; default none (the broker may recompress).
+    pub compression: Compression,
+    /// `kafka.request.timeout.ms`; default 30 s, Kafka's producer default.
+    pub kafka_timeout: Duration,
+    /// `kafka.max.request.size`; default 1 MiB, Kafka's `message.max.bytes`.
+    pub kafka_max_record_bytes: usize,
+    /// `topic.creation.default.partitions`; default 1, as Kafka Connect's
+    /// topic creation for Debezium examples.
+    pub partitions: i32,
+    /// `topic.creation.default.replication.factor`; default -1 (the broker's
+    /// `default.replication.factor`, KIP-464).
+    pub replication_factor: i16,
+    /// `offset.storage`, with its table or file.
+    pub offsets: OffsetStorage,
+    /// `offset.flush.interval.ms`: the longest time between checkpoints
+    /// inside one poll; default 10 s. Each poll also checkpoints at its end.
+    pub offset_flush_interval: Duration,
+    /// `poll.max.duration.ms`: a poll's time budget; default 60 s. The
+    /// Lambda function lowers it to its deadline minus a margin.
+    pub poll_max_duration: Duration,
+    /// `poll.max.events`: row changes per poll; default unlimited (the time
+    /// budget bounds the poll).
+    pub poll_max_events: Option<u64>,
+    /// `poll.interval.ms`: pause between polls in `run` without `--once`;
+    /// default 1 s.
+    pub poll_interval: Duration,
+    /// `max.batch.size`: records sent to Kafka per flush; default 8192
+    /// (memory stays bounded by this times the record size).
+    pub max_batch_records: usize,
+    /// `connect.timeout.ms`: MySQL connect and query timeout; default 30 s,
+    /// Debezium's.
+    pub connect_timeout: Duration,
+}
+
+/// A value that must never be printed.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+    /// The secret itself, for handing to a driver.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"********\"")
+    }
+}
+
+/// How a key is treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyKind {
+    /// Read by this crate.
+    Used,
+    /// A Debezium/Kafka Connect key with no meaning here; logged and ignored.
+    Ignored(&'static str),
+}
+
+const KNOWN_KEYS: &[(&str, KeyKind)] = &[
+    ("database.hostname", KeyKind::Used),
+    ("database.port", KeyKind::Used),
+    ("database.user", KeyKind::Used),
+    ("database.password", KeyKind::Used),
+    ("database.server.id", KeyKind::Used),
+    ("topic.prefix", KeyKind::Used),
+    ("database.server.name", KeyKind::Used),
+    ("database.include.list", KeyKind::Used),
+    ("database.exclude.list", KeyKind::Used),
+    ("table.include.list", KeyKind::Used),
+    ("table.exclude.list", KeyKind::Used),
+    ("snapshot.mode", KeyKind::Used),
+    ("tombstones.on.delete", KeyKind::Used),
+    ("key.converter.schemas.enable", KeyKind::Used),
+    ("value.converter.schemas.enable", KeyKind::Used),
+    ("kafka.bootstrap.servers", KeyKind::Used),
+    ("kafka.compression.type", KeyKind::Used),
+    ("kafka.request.timeout.ms", KeyKind::Used),
+    ("kafka.max.request.size", KeyKind::Used),
+    ("topic.creation.default.partitions", KeyKind::Used),
+    ("topic.creation.default.replication.factor", KeyKind::Used),
+    ("offset.storage", KeyKind::Used),
+    ("offset.storage.dynamodb.table", KeyKind::Used),
+    ("offset.storage.dynamodb.endpoint", KeyKind::Used),
+    ("offset.storage.dynamodb.region", KeyKind::Used),
+    ("offset.storage.file.filename", KeyKind::Used),
+    ("offset.flush.interval.ms", KeyKind::Used),
+    ("poll.max.duration.ms", KeyKind::Used),
+    ("poll.max.events", KeyKind::Used),
+    ("poll.interval.ms", KeyKind::Used),
+    ("max.batch.size", KeyKind::Used),
+    ("connect.timeout.ms", KeyKind::Used),
+    ("connector.class", KeyKind::Used),
+    ("tasks.max", KeyKind::Used),
+    ("key.converter", KeyKind::Used),
+    ("value.converter", KeyKind::Used),
+    (
+        "schema.history.internal.kafka.bootstrap.servers",
+        KeyKind::Ignored("schema history is kept with the offsets"),
+    ),
+    (
+        "schema.history.internal.kafka.topic",
+        KeyKind::Ignored("schema history is kept with the offsets"),
+    ),
+    (
+        "database.history.kafka.bootstrap.servers",
+        KeyKind::Ignored("schema history is kept with the offsets"),
+    ),
+    (
+        "database.history.kafka.topic",
+        KeyKind::Ignored("schema history is kept with the offsets"),
+    ),
+    (
+        "include.schema.changes",
+        KeyKind::Ignored("schema change events are not published yet"),
+    ),
+];
+
+/// Where Kafka Connect's JSON converter lives; the only converter we emit.
+const JSON_CONVERTER: &str = "org.apache.kafka.connect.json.JsonConverter";
+const MYSQL_CONNECTOR: &str = "io.debezium.connector.mysql.MySqlConnector";
+
+impl Config {
+    /// Parses a registration JSON (`{"name": ..., "config": {...}}`), or a bare
+    /// config object with a `name` key, substituting `${env:NAME}` from
+    /// `env`. Returns every problem at once.
+    pub fn from_json(
+        text: &str,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigProblems> {
+        let root: Json = serde_json::from_str(text)
+            .map_err(|e| ConfigProblems(vec![format!("config is not valid JSON: {e}")]))?;
+        let Json::Object(mut root) = root else {
+            return Err(ConfigProblems(vec![
+                "config must be a JSON object {\"name\": ..., \"config\": {...}}".into(),
+            ]));
+        };
+        let mut problems = Vec::new();
+        let (name, obj) = match root.remove("config") {
+            Some(Json::Object(cfg)) => {
+                let name = match root.remove("name") {
+                    Some(Json::String(s)) => Some(s),
+                    _ => None,
+                };
+                for k in root.keys() {
+                    problems.push(format!(
+                        "unknown top-level key {k:?}; expected \"name\" and \"config\""
+                    ));
+                }
+                (name, cfg)
+            }
+            Some(_) => {
+                return Err(ConfigProblems(vec![
+                    "\"config\" must be a JSON object".into()
+                ]));
+            }
+            None => {
+                let name = match root.remove("name") {
+                    Some(Json::String(s)) => Some(s),
+                    _ => None,
+                };
+                (name, root)
+            }
+        };
+
+        let mut raw: BTreeMap<String, String> = BTreeMap::new();
+        for (k, v) in obj {
+            let s = match v {
+                Json::String(s) => s,
+                Json::Number(n) => n.to_string(),
+                Json::Bool(b) => b.to_string(),
+                Json::Null => continue,
+                _ => {
+                    problems.push(format!("{k}: value must be a string, number or boolean"));
+                    continue;
+                }
+            };
+            match substitute_env(&s, &env) {
+                Ok(s) => {
+                    raw.insert(k, s);
+                }
+                Err(var) => problems.push(format!(
+                    "{k}: environment variable {var} referenced by ${{env:{var}}} is not set"
+                )),
+            }
+        }
+
+        for k in raw.keys() {
+            match KNOWN_KEYS.iter().find(|(known, _)| known == k) {
+                Some((_, KeyKind::Used)) => {}
+                Some((_, KeyKind::Ignored(why))) => {
+                    tracing::warn!(key = %k, reason = why, "config key ignored");
+                }
+                None => problems.push(unknown_key_message(k)),
+            }
+        }
+
+        let mut r = Reader {
+            raw: &raw,
+            problems: &mut problems,
+        };
+        let name = name.unwrap_or_default();
+        if name.is_empty() {
+            r.problems.push(
+                "name: the connector needs a non-empty \"name\" (it keys the stored offsets)"
+                    .into(),
+            );
+        }
+        if let Some(c) = r.opt_str("connector.class") {
+            if c != MYSQL_CONNECTOR {
+                r.problems.push(format!(
+                    "connector.class: only {MYSQL_CONNECTOR} is supported, got {c:?}"
+                ));
+            }
+        }
+        if let Some(t) = r.opt_str("tasks.max") {
+            if t != "1" {
+                r.problems.push(
+                    "tasks.max: the MySQL connector always runs one task; set 1 or remove it"
+                        .into(),
+                );
+            }
+        }
+        for key in ["key.converter", "value.converter"] {
+            if let Some(c) = r.opt_str(key) {
+                if c != JSON_CONVERTER {
+                    r.problems.push(format!(
+                        "{key}: only {JSON_CONVERTER} is supported, got {c:?}"
+                    ));
+                }
+            }
+        }
+
+        let hostname = r.required("database.hostname");
+        let port = r.parse_or("database.port", 3306u16);
+        let user = r.required("database.user");
+        let password = Secret::new(r.opt_str("database.password").unwrap_or_default());
+        let server_id = r.parse_or("database.server.id", default_server_id(&name));
+        if server_id == 0 {
+            r.problems.push(
+                "database.server.id: must be a positive number, unique among the server's replicas"
+                    .into(),
+            );
+        }
+        let topic_prefix = match (r.opt_str("topic.prefix"), r.opt_str("database.server.name")) {
+            (Some(p), _) | (None, Some(p)) => p,
+            (None, None) => {
+                r.problems.push(
+                    "topic.prefix: required (the prefix of every topic name, e.g. \"dbserver1\")"
+                        .into(),
+                );
+                String::new()
+            }
+        };
+        if !topic_prefix.is_empty()
+            && !topic_prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        {
+            r.problems.push(format!(
+                "topic.prefix: {topic_prefix:?} may only contain letters, digits, '.', '_' and '-' (Kafka topic rules)"
+            ));
+        }
+        let filter = TableFilter {
+            database_include: r.patterns("database.include.list"),
+            database_exclude: r.patterns("database.exclude.list"),
+            table_include: r.patterns("table.include.list"),
+            table_exclude: r.patterns("table.exclude.list"),
+        };
+        if filter.database_include.is_some() && filter.database_exclude.is_some() {
+            r.problems
+                .push("database.include.list and database.exclude.list cannot both be set".into());
+        }
+        if filter.table_include.is_some() && filter.table_exclude.is_some() {
+            r.problems
+                .push("table.include.list and table.exclude.list cannot both be set".into());
+        }
+        let snapshot_mode = match r.opt_str("snapshot.mode") {
+            None => SnapshotMode::Initial,
+            Some(s) => SnapshotMode::parse(&s).unwrap_or_else(|| {
+                r.problems.push(format!(
+                    "snapshot.mode: unknown mode {s:?}; one of initial, initial_only, when_needed, no_data, recovery, never, always"
+                ));
+                SnapshotMode::Initial
+            }),
+        };
+        let tombstones_on_delete = r.bool_or("tombstones.on.delete", true);
+        let key_schemas = r.bool_or("key.converter.schemas.enable", true);
+        let value_schemas = r.bool_or("value.converter.schemas.enable", true);
+        let kafka_bootstrap: Vec<String> = r
+            .required("kafka.bootstrap.servers")
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
+        for b in &kafka_bootstrap {
+            if !b
+                .rsplit_once(':')
+                .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok())
+            {
+                r.problems
+                    .push(format!("kafka.bootstrap.servers: {b:?} is not host:port"));
+            }
+        }
+        let compression = match r.opt_str("kafka.compression.type").as_deref() {
+            None | Some("none") => Compression::None,
+            Some("gzip") => Compression::Gzip,
+            Some("snappy") => Compression::Snappy,
+            Some("lz4") => Compression::Lz4,
+            Some("zstd") => Compression::Zstd,
+            Some(other) => {
+                r.problems.push(format!(
+                    "kafka.compression.type: unknown {other:?}; one of none, gzip, snappy, lz4, zstd"
+                ));
+                Compression::None
+            }
+        };
+        let kafka_timeout = r.millis_or("kafka.request.timeout.ms", 30_000);
+        let kafka_max_record_bytes = r.parse_or("kafka.max.request.size", 1_048_576usize);
+        let partitions = r.parse_or("topic.creation.default.partitions", 1i32);
+        if partitions < 1 {
+            r.problems
+                .push("topic.creation.default.partitions: must be at least 1".into());
+        }
+        let replication_factor = r.parse_or("topic.creation.default.replication.factor", -1i16);
+        if replication_factor == 0 || replication_factor < -1 {
+            r.problems.push("topic.creation.default.replication.factor: must be -1 (broker default) or at least 1".into());
+        }
+        let offsets = match r.opt_str("offset.storage").as_deref() {
+            Some("dynamodb") => OffsetStorage::DynamoDb {
+                table: r
+                    .opt_str("offset.storage.dynamodb.table")
+                    .unwrap_or_else(|| "binlog-poller-offsets".into()),
+                endpoint: r.opt_str("offset.storage.dynamodb.endpoint"),
+                region: r.opt_str("offset.storage.dynamodb.region"),
+            },
+            Some("file") | None => match r.opt_str("offset.storage.file.filename") {
+                Some(path) => OffsetStorage::File { path },
+                None => {
+                    r.problems.push(
+                        "offset.storage.file.filename: required with offset.storage=file (the default); or set offset.storage=dynamodb".into(),
+                    );
+                    OffsetStorage::File {
+                        path: String::new(),
+                    }
+                }
+            },
+            Some(other) => {
+                r.problems.push(format!(
+                    "offset.storage: unknown {other:?}; one of dynamodb, file"
+                ));
+                OffsetStorage::File {
+                    path: String::new(),
+                }
+            }
+        };
+        let offset_flush_interval = r.millis_or("offset.flush.interval.ms", 10_000);
+        let poll_max_duration = r.millis_or("poll.max.duration.ms", 60_000);
+        if poll_max_duration < Duration::from_millis(100) {
+            r.problems
+                .push("poll.max.duration.ms: must be at least 100".into());
+        }
+        let poll_max_events = r.opt_parse::<u64>("poll.max.events").filter(|&n| n > 0);
+        let poll_interval = r.millis_or("poll.interval.ms", 1_000);
+        let max_batch_records = r.parse_or("max.batch.size", 8192usize);
+        if max_batch_records == 0 {
+            r.problems.push("max.batch.size: must be at least 1".into());
+        }
+        let connect_timeout = r.millis_or("connect.timeout.ms", 30_000);
+
+        if !problems.is_empty() {
+            return Err(ConfigProblems(problems));
+        }
+        Ok(Config {
+            name,
+            hostname,
+            port,
+            user,
+            password,
+            server_id,
+            topic_prefix,
+            filter,
+            snapshot_mode,
+            tombstones_on_delete,
+            key_schemas,
+            value_schemas,
+            kafka_bootstrap,
+            compression,
+            kafka_timeout,
+            kafka_max_record_bytes,
+            partitions,
+            replication_factor,
+            offsets,
+            offset_flush_interval,
+            poll_max_duration,
+            poll_max_events,
+            poll_interval,
+            max_batch_records,
+            connect_timeout,
+        })
+    }
+
+    /// Reads and parses a config file, with the process environment.
+    pub fn from_file(path: &str) -> Result<Self, crate::Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| crate::Error::Io {
+            path: path.to_string(),
+            source,
+        })?;
+        Ok(Self::from_json(&text, |k| std::env::var(k).ok())?)
+    }
+
+    /// `host:port` of the database, for messages.
+    pub fn server(&self) -> String {
+        format!("{}:{}", self.hostname, self.port)
+    }
+}
+
+/// Debezium picks a random id in 5400..6400; we derive one from the name so
+/// it is stable across invocations.
+fn default_server_id(name: &str) -> u32 {
+    let h = name
+        .bytes()
+        .fold(2166136261u32, |h, b| (h ^ b as u32).wrapping_mul(16777619));
+    5400 + h % 1000
+}
+
+fn substitute_env(s: &str, env: &impl Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find("${env:") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 6..];
+        let Some(end) = after.find('}') else {
+            out.push_str(&rest[i..]);
+            return Ok(out);
+        };
+        let var = &after[..end];
+        out.push_str(&env(var).ok_or_else(|| var.to_string())?);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn unknown_key_message(key: &str) -> String {
+    let best = KNOWN_KEYS
+        .iter()
+        .map(|(k, _)| (levenshtein(key, k), *k))
+        .min()
+        .filter(|(d, k)| *d <= (k.len() / 3).max(3));
+    match best {
+        Some((_, k)) => format!("unknown key {key:?}; did you mean {k:?}?"),
+        None => format!("unknown key {key:?}"),
+    }
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+struct Reader<'a> {
+    raw: &'a BTreeMap<String, String>,
+    problems: &'a mut Vec<String>,
+}
+
+impl Reader<'_> {
+    fn opt_str(&self, key: &str) -> Option<String> {
+        self.raw
+            .get(key)
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    }
+
+    fn required(&mut self, key: &str) -> String {
+        self.opt_str(key).unwrap_or_else(|| {
+            self.problems.push(format!("{key}: required"));
+            String::new()
+        })
+    }
+
+    fn opt_parse<T: std::str::FromStr>(&mut self, key: &str) -> Option<T> {
+        let s = self.opt_str(key)?;
+        match s.parse() {
+            Ok(v) => Some(v),
+            Err(_) => {
+                self.problems.push(format!(
+                    "{key}: {s:?} is not a valid {}",
+                    std::any::type_name::<T>()
+                ));
+                None
+            }
+        }
+    }
+
+    fn parse_or<T: std::str::FromStr>(&mut self, key: &str, default: T) -> T {
+        self.opt_parse(key).unwrap_or(default)
+    }
+
+    fn millis_or(&mut self, key: &str, default: u64) -> Duration {
+        Duration::from_millis(self.parse_or(key, default))
+    }
+
+    fn bool_or(&mut self, key: &str, default: bool) -> bool {
+        match self.opt_str(key).as_deref() {
+            None => default,
+            Some(s) if s.eq_ignore_ascii_case("true") => true,
+            Some(s) if s.eq_ignore_ascii_case("false") => false,
+            Some(s) => {
+                self.problems
+                    .push(format!("{key}: {s:?} is not true or false"));
+                default
+            }
+        }
+    }
+
+    fn patterns(&mut self, key: &str) -> Option<Patterns> {
+        let s = self.opt_str(key)?;
+        match Patterns::parse(&s) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                self.problems
+                    .push(format!("{key}: invalid regular expression {e}"));
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    const MINIMAL: &str = r#"{"name": "inv", "config": {
+        "connector.class": "io.debezium.connector.mysql.MySqlConnector",
+        "database.hostname": "db", "database.user": "cdc", "database.password": "pw",
+        "topic.prefix": "dbserver1", "kafka.bootstrap.servers": "k:9092",
+        "offset.storage.file.filename": "/tmp/o.json"}}"#;
+
+    #[test]
+    fn minimal_config_has_debezium_defaults() {
+        let c = Config::from_json(MINIMAL, no_env).unwrap();
+        assert_eq!(c.port, 3306);
+        assert_eq!(c.snapshot_mode, SnapshotMode::Initial);
+        assert!(c.tombstones_on_delete && c.key_schemas && c.value_schemas);
+        assert_eq!(c.kafka_bootstrap, vec!["k:9092"]);
+        assert!((5400..6400).contains(&c.server_id));
+        assert!(
+            !format!("{c:?}").contains("\"pw\""),
+            "password leaked into Debug"
+        );
+    }
+
+    #[test]
+    fn all_problems_reported_at_once_with_suggestion() {
+        let text = r#"{"name": "inv", "config": {"database.hostnam": "db",
+            "database.port": "abc", "snapshot.mode": "sometimes"}}"#;
+        let err = Config::from_json(text, no_env).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("did you mean \"database.hostname\""), "{msg}");
+        assert!(msg.contains("database.port"), "{msg}");
+        assert!(msg.contains("snapshot.mode"), "{msg}");
+        assert!(msg.contains("database.user: required"), "{msg}");
+        assert!(msg.contains("topic.prefix"), "{msg}");
+        assert!(msg.contains("kafka.bootstrap.servers: required"), "{msg}");
+        assert!(err.0.len() >= 6, "{msg}");
+    }
+
+    #[test]
+    fn env_substitution() {
+        let text = MINIMAL.replace("\"pw\"", "\"${env:DB_PW}\"");
+        let c = Config::from_json(&text, |k| (k == "DB_PW").then(|| "s3cret".to_string())).unwrap();
+        assert_eq!(c.password.expose(), "s3cret");
+        let err = Config::from_json(&text, no_env).unwrap_err();
+        assert!(err.to_string().contains("DB_PW"));
+    }
+
+    #[test]
+    fn old_names_and_numbers_accepted() {
+        let text = MINIMAL
+            .replace("\"topic.prefix\"", "\"database.server.name\"")
+            .replace("\"database.hostname\"", "\"snapshot.mode\": \"schema_only\", \"database.port\": 3307, \"tombstones.on.delete\": false, \"database.hostname\"");
+        let c = Config::from_json(&text, no_env).unwrap();
+        assert_eq!(c.topic_prefix, "dbserver1");
+        assert_eq!(c.port, 3307);
+        assert_eq!(c.snapshot_mode, SnapshotMode::NoData);
+        assert!(!c.tombstones_on_delete);
+    }
+
+    #[test]
+    fn filters_are_anchored_regexes() {
+        let f = TableFilter {
+            table_include: Some(Patterns::parse("inventory\\.cust.*, shop.orders").unwrap()),
+            ..Default::default()
+        };
+        assert!(f.includes("inventory", "customers"));
+        assert!(f.includes("shop", "orders"));
+        assert!(!f.includes("shop", "orders2"));
+        assert!(!f.includes("xinventory", "customers"));
+        assert!(!TableFilter::default().includes("mysql", "user"));
+    }
+
+    #[test]
+    fn levenshtein_basics() {
+        assert_eq!(levenshtein("kitten", "sitting"), 3);
+        assert_eq!(levenshtein("", "ab"), 2);
+    }
+}

@@ -1,0 +1,174 @@
+//! Errors, split by what the caller does with them.
+//!
+//! A poll either fails in a way that a later attempt may cure (a broker that
+//! is restarting, a lease held by another invocation, a network timeout) or
+//! in a way that needs a human (bad configuration, a purged binlog, a server
+//! with `binlog_format=STATEMENT`). [`Error::is_retryable`] is the single
+//! place that decides; the CLI maps it to exit codes and the Lambda function
+//! to its Retryable/NonRetryable error types.
+//!
+//! Every variant names the thing that failed and, where there is one, the fix.
+//! Row values and passwords never appear in an error: they are built from
+//! identifiers and positions only.
+
+use std::time::Duration;
+
+use crate::config::ConfigProblems;
+
+/// Result alias used throughout the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can stop a poll.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The configuration is invalid; nothing was contacted.
+    #[error("{0}")]
+    Config(#[from] ConfigProblems),
+
+    /// MySQL could not be reached or refused us.
+    #[error("cannot connect to MySQL at {server}: {source}; check database.hostname, database.port, database.user and database.password, and that the server is reachable")]
+    Connect {
+        server: String,
+        #[source]
+        source: mysql_async::Error,
+    },
+
+    /// A MySQL call failed after the connection was established.
+    #[error("MySQL at {server} failed during {during}: {source}")]
+    Mysql {
+        server: String,
+        during: &'static str,
+        #[source]
+        source: mysql_async::Error,
+    },
+
+    /// The server is not configured for row-based CDC.
+    #[error("MySQL at {server} is not ready for change data capture: {problems}")]
+    ServerSettings { server: String, problems: String },
+
+    /// The stored resume point is no longer on the server.
+    #[error("the stored binlog position {position} is no longer available on {server} (purged); raise binlog retention (on RDS: CALL mysql.rds_set_configuration('binlog retention hours', 168)) and re-snapshot with snapshot.mode=when_needed, or reset the connector's offset")]
+    PositionPurged { server: String, position: String },
+
+    /// A binlog event could not be decoded.
+    #[error("cannot decode binlog event at {position}: {reason}")]
+    Decode { position: String, reason: String },
+
+    /// Kafka failed or did not answer in time.
+    #[error("Kafka {during} failed on {brokers}: {reason}")]
+    Kafka {
+        brokers: String,
+        during: String,
+        reason: String,
+    },
+
+    /// A record exceeds what the broker accepts.
+    #[error("record for topic {topic} is {size} bytes, above the configured limit of {limit} bytes; raise the broker's message.max.bytes and kafka.max.request.size, or exclude the column")]
+    RecordTooLarge {
+        topic: String,
+        size: usize,
+        limit: usize,
+    },
+
+    /// The offset store failed.
+    #[error("offset store {store} failed during {during}: {reason}")]
+    Offsets {
+        store: String,
+        during: &'static str,
+        reason: String,
+    },
+
+    /// Another invocation fenced us off: our lease epoch is stale.
+    #[error("the lease on connector {connector} was taken over by another poller (our epoch {epoch}); this poll's results will be re-delivered by the new owner")]
+    Fenced { connector: String, epoch: u64 },
+
+    /// A bounded operation ran past its deadline.
+    #[error("{what} did not finish within {limit:?}")]
+    Timeout { what: String, limit: Duration },
+
+    /// Local I/O (offset file, config file).
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// Whether a later attempt, with nothing changed by a human, may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Config(_)
+            | Error::ServerSettings { .. }
+            | Error::PositionPurged { .. }
+            | Error::Decode { .. }
+            | Error::RecordTooLarge { .. } => false,
+            Error::Connect { source, .. } | Error::Mysql { source, .. } => {
+                // Access denied, unknown database and similar server errors
+                // will not heal by themselves; I/O and driver errors may.
+                !matches!(source, mysql_async::Error::Server(e) if is_fatal_server_code(e.code))
+            }
+            Error::Kafka { .. }
+            | Error::Offsets { .. }
+            | Error::Fenced { .. }
+            | Error::Timeout { .. }
+            | Error::Io { .. } => true,
+        }
+    }
+
+    /// Exit code for the CLI: 2 for configuration problems, 1 otherwise.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Config(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// MySQL server error codes that no retry will cure.
+fn is_fatal_server_code(code: u16) -> bool {
+    matches!(
+        code,
+        1044 // ER_DBACCESS_DENIED_ERROR
+        | 1045 // ER_ACCESS_DENIED_ERROR
+        | 1049 // ER_BAD_DB_ERROR
+        | 1227 // ER_SPECIFIC_ACCESS_DENIED_ERROR
+        | 1236 // ER_MASTER_FATAL_ERROR_READING_BINLOG (purged log, bad position)
+        | 1142 // ER_TABLEACCESS_DENIED_ERROR
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_errors_are_fatal_and_exit_2() {
+        let e = Error::Config(ConfigProblems(vec!["x".into()]));
+        assert!(!e.is_retryable());
+        assert_eq!(e.exit_code(), 2);
+    }
+
+    #[test]
+    fn kafka_errors_are_retryable_and_exit_1() {
+        let e = Error::Kafka {
+            brokers: "b:9092".into(),
+            during: "produce".into(),
+            reason: "timeout".into(),
+        };
+        assert!(e.is_retryable());
+        assert_eq!(e.exit_code(), 1);
+        assert!(e.to_string().contains("b:9092"));
+    }
+
+    #[test]
+    fn purged_position_names_retention_setting() {
+        let e = Error::PositionPurged {
+            server: "db:3306".into(),
+            position: "mysql-bin.000001:4".into(),
+        };
+        assert!(e.to_string().contains("binlog retention hours"));
+        assert!(!e.is_retryable());
+    }
+}

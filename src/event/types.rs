@@ -1,0 +1,563 @@
+//! MySQL column types in Kafka Connect JSON, with Debezium's default modes:
+//! `decimal.handling.mode=precise`, `time.precision.mode=adaptive_time_microseconds`,
+//! `bigint.unsigned.handling.mode=long`, `binary.handling.mode=bytes`.
+//!
+//! | MySQL | Connect type | logical name | JSON payload |
+//! |---|---|---|---|
+//! | TINYINT, SMALLINT | int16 (SMALLINT UNSIGNED: int32) | | number |
+//! | MEDIUMINT, INT | int32 (INT UNSIGNED: int64) | | number |
+//! | BIGINT | int64 (UNSIGNED wraps, as Debezium's `long` mode) | | number |
+//! | FLOAT / DOUBLE | float32 / float64 | | number |
+//! | DECIMAL(p,s) | bytes | `org.apache.kafka.connect.data.Decimal` | base64 of the unscaled two's-complement big-endian integer |
+//! | CHAR, VARCHAR, TEXT | string | | string |
+//! | BINARY, VARBINARY, BLOB | bytes | | base64 (JsonConverter's bytes encoding) |
+//! | DATE | int32 | `io.debezium.time.Date` | days since the epoch |
+//! | DATETIME(0-3) / (4-6) | int64 | `io.debezium.time.Timestamp` / `MicroTimestamp` | ms / µs since the epoch, no time zone |
+//! | TIMESTAMP(n) | string | `io.debezium.time.ZonedTimestamp` | ISO-8601 in UTC with n fraction digits |
+//! | TIME(n) | int64 | `io.debezium.time.MicroTime` | µs, may be negative or above a day |
+//! | YEAR | int32 | `io.debezium.time.Year` | number |
+//! | JSON | string | `io.debezium.data.Json` | the document as a string |
+//! | ENUM / SET | string | `io.debezium.data.Enum` / `EnumSet` | the label(s) |
+//! | BIT(1) / BIT(n) | boolean / bytes | `io.debezium.data.Bits` | bool / base64 little-endian |
+//!
+//! Zero dates (`0000-00-00`) become null in nullable columns and the epoch in
+//! NOT NULL ones, as Debezium does.
+
+use base64::Engine as _;
+use serde_json::{json, Value as Json};
+
+use crate::change::{Cell, Column, ColumnType};
+
+/// The Kafka Connect schema of one column, as JsonConverter renders it.
+pub fn column_schema(col: &Column) -> Json {
+    let (ty, name, params): (&str, Option<&str>, Option<Json>) = match &col.ty {
+        ColumnType::TinyInt { .. } => ("int16", None, None),
+        ColumnType::SmallInt { unsigned } => {
+            (if *unsigned { "int32" } else { "int16" }, None, None)
+        }
+        ColumnType::MediumInt { .. } => ("int32", None, None),
+        ColumnType::Int { unsigned } => (if *unsigned { "int64" } else { "int32" }, None, None),
+        ColumnType::BigInt { .. } => ("int64", None, None),
+        ColumnType::Float => ("float", None, None),
+        ColumnType::Double => ("double", None, None),
+        ColumnType::Decimal { precision, scale } => (
+            "bytes",
+            Some("org.apache.kafka.connect.data.Decimal"),
+            Some(
+                json!({"scale": scale.to_string(), "connect.decimal.precision": precision.to_string()}),
+            ),
+        ),
+        ColumnType::String { .. } | ColumnType::Unsupported { .. } => ("string", None, None),
+        ColumnType::Bytes => ("bytes", None, None),
+        ColumnType::Date => ("int32", Some("io.debezium.time.Date"), None),
+        ColumnType::DateTime { fsp } if *fsp <= 3 => {
+            ("int64", Some("io.debezium.time.Timestamp"), None)
+        }
+        ColumnType::DateTime { .. } => ("int64", Some("io.debezium.time.MicroTimestamp"), None),
+        ColumnType::Timestamp { .. } => ("string", Some("io.debezium.time.ZonedTimestamp"), None),
+        ColumnType::Time { .. } => ("int64", Some("io.debezium.time.MicroTime"), None),
+        ColumnType::Year => ("int32", Some("io.debezium.time.Year"), None),
+        ColumnType::Json => ("string", Some("io.debezium.data.Json"), None),
+        ColumnType::Enum { values } => (
+            "string",
+            Some("io.debezium.data.Enum"),
+            Some(json!({"allowed": values.join(",")})),
+        ),
+        ColumnType::Set { values } => (
+            "string",
+            Some("io.debezium.data.EnumSet"),
+            Some(json!({"allowed": values.join(",")})),
+        ),
+        ColumnType::Bit { bits: 1 } => ("boolean", None, None),
+        ColumnType::Bit { bits } => (
+            "bytes",
+            Some("io.debezium.data.Bits"),
+            Some(json!({"length": bits.to_string()})),
+        ),
+        ColumnType::Geometry => {
+            return json!({
+                "type": "struct",
+                "fields": [
+                    {"type": "bytes", "optional": false, "field": "wkb"},
+                    {"type": "int32", "optional": true, "field": "srid"}
+                ],
+                "optional": col.nullable,
+                "name": "io.debezium.data.geometry.Geometry",
+                "version": 1,
+                "doc": "Geometry",
+                "field": col.name
+            });
+        }
+    };
+    // Build in JsonConverter's order: type, optional, name, version, parameters, field.
+    let mut m = serde_json::Map::new();
+    m.insert("type".into(), ty.into());
+    m.insert("optional".into(), col.nullable.into());
+    if let Some(n) = name {
+        m.insert("name".into(), n.into());
+        m.insert("version".into(), 1.into());
+    }
+    if let Some(p) = params {
+        m.insert("parameters".into(), p);
+    }
+    m.insert("field".into(), col.name.clone().into());
+    Json::Object(m)
+}
+
+/// Writes one cell's JSON payload value.
+pub fn write_cell(buf: &mut Vec<u8>, col: &Column, cell: &Cell) {
+    use std::io::Write as _;
+    let null = |buf: &mut Vec<u8>| buf.extend_from_slice(b"null");
+    match (cell, &col.ty) {
+        (Cell::Null, _) => null(buf),
+        (Cell::Int(v), ColumnType::Bit { bits: 1 }) => {
+            buf.extend_from_slice(if *v != 0 { b"true" } else { b"false" })
+        }
+        (Cell::Int(v), _) => {
+            let _ = write!(buf, "{v}");
+        }
+        (Cell::UInt(v), ColumnType::BigInt { .. }) => {
+            // bigint.unsigned.handling.mode=long: Java's long wraps.
+            let _ = write!(buf, "{}", *v as i64);
+        }
+        (Cell::UInt(v), _) => {
+            let _ = write!(buf, "{v}");
+        }
+        (Cell::Float(v), _) => write_float(buf, f64::from(*v), Some(*v)),
+        (Cell::Double(v), _) => write_float(buf, *v, None),
+        (Cell::Decimal(s), ColumnType::Decimal { scale, .. }) => {
+            match decimal_unscaled_bytes(s, *scale) {
+                Some(bytes) => write_b64(buf, &bytes),
+                None => null(buf),
+            }
+        }
+        (Cell::Decimal(s), _) => super::write_json_str(buf, s),
+        (Cell::Text(s), _) => super::write_json_str(buf, s),
+        (Cell::Bytes(b), ColumnType::Bit { bits }) => {
+            if *bits == 1 {
+                let on = b.iter().any(|&x| x != 0);
+                buf.extend_from_slice(if on { b"true" } else { b"false" });
+            } else {
+                // Java's BitSet.toByteArray: little-endian, trailing zero bytes dropped.
+                let mut le: Vec<u8> = b.iter().rev().copied().collect();
+                while le.last() == Some(&0) {
+                    le.pop();
+                }
+                write_b64(buf, &le);
+            }
+        }
+        (Cell::Bytes(b), ColumnType::Geometry) => {
+            // MySQL stores a 4-byte little-endian SRID before the WKB.
+            if b.len() >= 4 {
+                let srid = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                buf.extend_from_slice(b"{\"wkb\":");
+                write_b64(buf, &b[4..]);
+                let _ = write!(buf, ",\"srid\":{srid}}}");
+            } else {
+                null(buf);
+            }
+        }
+        (Cell::Bytes(b), ColumnType::String { .. } | ColumnType::Unsupported { .. }) => {
+            super::write_json_str(buf, &String::from_utf8_lossy(b))
+        }
+        (Cell::Bytes(b), _) => write_b64(buf, b),
+        (Cell::Date { year, month, day }, _) => {
+            match days_from_civil_checked(*year, *month, *day) {
+                Some(d) => {
+                    let _ = write!(buf, "{d}");
+                }
+                None => zero_date(buf, col),
+            }
+        }
+        (
+            Cell::DateTime {
+                year,
+                month,
+                day,
+                hour,
+                minute,
+                second,
+                micros,
+            },
+            ColumnType::DateTime { fsp },
+        ) => match days_from_civil_checked(*year, *month, *day) {
+            Some(d) => {
+                let us = d * 86_400_000_000
+                    + i64::from(*hour) * 3_600_000_000
+                    + i64::from(*minute) * 60_000_000
+                    + i64::from(*second) * 1_000_000
+                    + i64::from(*micros);
+                let v = if *fsp <= 3 { us.div_euclid(1000) } else { us };
+                let _ = write!(buf, "{v}");
+            }
+            None => zero_date(buf, col),
+        },
+        (Cell::DateTime { .. }, _) => null(buf),
+        (Cell::Timestamp { secs, micros }, ColumnType::Timestamp { fsp }) => {
+            super::write_json_str(buf, &zoned_timestamp(*secs, *micros, *fsp));
+        }
+        (Cell::Timestamp { secs, micros }, _) => {
+            super::write_json_str(buf, &zoned_timestamp(*secs, *micros, 6))
+        }
+        (Cell::Time { micros }, _) => {
+            let _ = write!(buf, "{micros}");
+        }
+        (Cell::Year(y), _) => {
+            let _ = write!(buf, "{y}");
+        }
+        (Cell::Json(s), _) => super::write_json_str(buf, s),
+        (Cell::Enum(i), ColumnType::Enum { values }) => {
+            let label = (*i as usize).checked_sub(1).and_then(|i| values.get(i));
+            match label {
+                Some(l) => super::write_json_str(buf, l),
+                None if *i == 0 => super::write_json_str(buf, ""),
+                None => super::write_json_str(buf, &i.to_string()),
+            }
+        }
+        (Cell::Enum(i), _) => super::write_json_str(buf, &i.to_string()),
+        (Cell::Set(bits), ColumnType::Set { values }) => {
+            let labels: Vec<&str> = values
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i < 64 && bits & (1u64 << i) != 0)
+                .map(|(_, v)| v.as_str())
+                .collect();
+            super::write_json_str(buf, &labels.join(","));
+        }
+        (Cell::Set(bits), _) => super::write_json_str(buf, &bits.to_string()),
+    }
+}
+
+fn zero_date(buf: &mut Vec<u8>, col: &Column) {
+    if col.nullable {
+        buf.extend_from_slice(b"null");
+    } else {
+        buf.push(b'0');
+    }
+}
+
+fn write_float(buf: &mut Vec<u8>, v: f64, single: Option<f32>) {
+    if !v.is_finite() {
+        buf.extend_from_slice(b"null");
+        return;
+    }
+    // Shortest round-trip form of the stored width, as Jackson prints it.
+    let s = match single {
+        Some(f) => serde_json::to_string(&f),
+        None => serde_json::to_string(&v),
+    };
+    buf.extend_from_slice(s.unwrap_or_else(|_| "null".into()).as_bytes());
+}
+
+fn write_b64(buf: &mut Vec<u8>, bytes: &[u8]) {
+    buf.push(b'"');
+    let start = buf.len();
+    buf.resize(start + bytes.len().div_ceil(3) * 4, 0);
+    let n = base64::engine::general_purpose::STANDARD
+        .encode_slice(bytes, &mut buf[start..])
+        .unwrap_or(0);
+    buf.truncate(start + n);
+    buf.push(b'"');
+}
+
+/// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's
+/// `days_from_civil`).
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (i64::from(m) + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date for a day count (inverse of [`days_from_civil`]).
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+fn days_from_civil_checked(y: u16, m: u8, d: u8) -> Option<i64> {
+    // Zero dates and zero-in-date values (2024-00-10) have no day count.
+    if m == 0 || d == 0 || m > 12 || d > 31 {
+        return None;
+    }
+    Some(days_from_civil(i64::from(y), u32::from(m), u32::from(d)))
+}
+
+/// `2024-05-01T10:11:12.345Z`: UTC with `fsp` fraction digits.
+pub fn zoned_timestamp(secs: i64, micros: u32, fsp: u8) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    let mut s = format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+        rem / 3600,
+        (rem / 60) % 60,
+        rem % 60
+    );
+    if fsp > 0 {
+        let frac = format!("{micros:06}");
+        s.push('.');
+        s.push_str(&frac[..usize::from(fsp.min(6))]);
+    }
+    s.push('Z');
+    s
+}
+
+/// The unscaled value of a decimal string at `scale`, as Kafka Connect's
+/// `Decimal` logical type stores it: minimal two's-complement big-endian.
+pub fn decimal_unscaled_bytes(s: &str, scale: u8) -> Option<Vec<u8>> {
+    let s = s.trim();
+    let (neg, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
+    let scale = usize::from(scale);
+    if frac.len() > scale && frac[scale..].bytes().any(|b| b != b'0') {
+        return None;
+    }
+    let mut all: Vec<u8> = Vec::with_capacity(int.len() + scale);
+    all.extend(int.bytes());
+    all.extend(frac.bytes().take(scale));
+    all.extend(std::iter::repeat_n(b'0', scale.saturating_sub(frac.len())));
+    // Big-endian base-256 magnitude.
+    let mut mag: Vec<u8> = vec![0];
+    for c in all {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        let mut carry = u32::from(c - b'0');
+        for byte in mag.iter_mut().rev() {
+            let v = u32::from(*byte) * 10 + carry;
+            *byte = (v & 0xff) as u8;
+            carry = v >> 8;
+        }
+        while carry > 0 {
+            mag.insert(0, (carry & 0xff) as u8);
+            carry >>= 8;
+        }
+    }
+    while mag.len() > 1 && mag[0] == 0 {
+        mag.remove(0);
+    }
+    if neg && mag.iter().any(|&b| b != 0) {
+        // Two's complement: invert and add one.
+        for b in mag.iter_mut() {
+            *b = !*b;
+        }
+        for b in mag.iter_mut().rev() {
+            let (v, overflow) = b.overflowing_add(1);
+            *b = v;
+            if !overflow {
+                break;
+            }
+        }
+        if mag[0] & 0x80 == 0 {
+            mag.insert(0, 0xff);
+        }
+        while mag.len() > 1 && mag[0] == 0xff && mag[1] & 0x80 != 0 {
+            mag.remove(0);
+        }
+    } else if mag[0] & 0x80 != 0 {
+        mag.insert(0, 0);
+    }
+    Some(mag)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn col(ty: ColumnType, nullable: bool) -> Column {
+        Column {
+            name: "c".into(),
+            ty,
+            nullable,
+        }
+    }
+
+    fn cell_json(ty: ColumnType, nullable: bool, cell: Cell) -> String {
+        let mut b = Vec::new();
+        write_cell(&mut b, &col(ty, nullable), &cell);
+        String::from_utf8(b).unwrap()
+    }
+
+    #[test]
+    fn civil_conversions() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+        assert_eq!(days_from_civil(1969, 12, 31), -1);
+        assert_eq!(civil_from_days(11_017), (2000, 3, 1));
+        assert_eq!(zoned_timestamp(0, 0, 0), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            zoned_timestamp(1_714_558_272, 345_000, 3),
+            "2024-05-01T10:11:12.345Z"
+        );
+    }
+
+    #[test]
+    fn decimal_bytes_match_java_biginteger() {
+        // BigInteger.valueOf(x).toByteArray()
+        assert_eq!(decimal_unscaled_bytes("0", 0).unwrap(), vec![0]);
+        assert_eq!(decimal_unscaled_bytes("1.00", 2).unwrap(), vec![0x64]);
+        assert_eq!(decimal_unscaled_bytes("1.28", 2).unwrap(), vec![0x00, 0x80]);
+        assert_eq!(decimal_unscaled_bytes("-1.28", 2).unwrap(), vec![0x80]);
+        assert_eq!(
+            decimal_unscaled_bytes("-1.29", 2).unwrap(),
+            vec![0xff, 0x7f]
+        );
+        assert_eq!(decimal_unscaled_bytes("-0.01", 2).unwrap(), vec![0xff]);
+        assert_eq!(decimal_unscaled_bytes("12.3", 2).unwrap(), vec![0x04, 0xce]);
+        assert_eq!(decimal_unscaled_bytes("abc", 2), None);
+    }
+
+    #[test]
+    fn temporal_payloads() {
+        let dt = Cell::DateTime {
+            year: 2024,
+            month: 5,
+            day: 1,
+            hour: 10,
+            minute: 11,
+            second: 12,
+            micros: 345_678,
+        };
+        assert_eq!(
+            cell_json(ColumnType::DateTime { fsp: 3 }, true, dt.clone()),
+            "1714558272345"
+        );
+        assert_eq!(
+            cell_json(ColumnType::DateTime { fsp: 6 }, true, dt),
+            "1714558272345678"
+        );
+        assert_eq!(
+            cell_json(
+                ColumnType::Date,
+                true,
+                Cell::Date {
+                    year: 0,
+                    month: 0,
+                    day: 0
+                }
+            ),
+            "null"
+        );
+        assert_eq!(
+            cell_json(
+                ColumnType::Date,
+                false,
+                Cell::Date {
+                    year: 0,
+                    month: 0,
+                    day: 0
+                }
+            ),
+            "0"
+        );
+        assert_eq!(
+            cell_json(
+                ColumnType::Timestamp { fsp: 6 },
+                true,
+                Cell::Timestamp { secs: 1, micros: 5 }
+            ),
+            "\"1970-01-01T00:00:01.000005Z\""
+        );
+        assert_eq!(
+            cell_json(
+                ColumnType::Time { fsp: 0 },
+                true,
+                Cell::Time {
+                    micros: -3_600_000_000
+                }
+            ),
+            "-3600000000"
+        );
+    }
+
+    #[test]
+    fn numeric_payloads() {
+        assert_eq!(
+            cell_json(
+                ColumnType::BigInt { unsigned: true },
+                true,
+                Cell::UInt(u64::MAX)
+            ),
+            "-1"
+        );
+        assert_eq!(
+            cell_json(
+                ColumnType::Int { unsigned: true },
+                true,
+                Cell::UInt(4_294_967_295)
+            ),
+            "4294967295"
+        );
+        assert_eq!(cell_json(ColumnType::Float, true, Cell::Float(1.5)), "1.5");
+        assert_eq!(
+            cell_json(
+                ColumnType::Decimal {
+                    precision: 10,
+                    scale: 2
+                },
+                true,
+                Cell::Decimal("1.00".into())
+            ),
+            "\"ZA==\""
+        );
+        assert_eq!(
+            cell_json(ColumnType::Bytes, true, Cell::Bytes(vec![1, 2, 3])),
+            "\"AQID\""
+        );
+        assert_eq!(
+            cell_json(ColumnType::Bit { bits: 1 }, true, Cell::Bytes(vec![1])),
+            "true"
+        );
+    }
+
+    fn parse_biginteger(bytes: &[u8]) -> i128 {
+        let mut v: i128 = if bytes[0] & 0x80 != 0 { -1 } else { 0 };
+        for &b in bytes {
+            v = (v << 8) | i128::from(b);
+        }
+        v
+    }
+
+    proptest! {
+        #[test]
+        fn decimal_bytes_round_trip(unscaled in -10i128.pow(30)..10i128.pow(30), scale in 0u8..10) {
+            let abs = unscaled.unsigned_abs().to_string();
+            let s = usize::from(scale);
+            let padded = format!("{:0>width$}", abs, width = s + 1);
+            let (i, f) = padded.split_at(padded.len() - s);
+            let text = format!("{}{}{}{}", if unscaled < 0 { "-" } else { "" }, i, if s > 0 { "." } else { "" }, f);
+            let bytes = decimal_unscaled_bytes(&text, scale).unwrap();
+            prop_assert_eq!(parse_biginteger(&bytes), unscaled);
+            // minimal: no redundant sign byte
+            if bytes.len() > 1 {
+                prop_assert!(!(bytes[0] == 0 && bytes[1] & 0x80 == 0));
+                prop_assert!(!(bytes[0] == 0xff && bytes[1] & 0x80 != 0));
+            }
+        }
+
+        #[test]
+        fn civil_round_trip(days in -1_000_000i64..1_000_000) {
+            let (y, m, d) = civil_from_days(days);
+            prop_assert_eq!(days_from_civil(y, m, d), days);
+        }
+    }
+}

@@ -1,0 +1,287 @@
+//! Kafka through `rskafka`.
+//!
+//! * Topics are created on first use with `topic.creation.default.*`; an
+//!   existing topic keeps its partition count, which is read from metadata.
+//! * Every call is bounded twice: rskafka's own backoff gets a deadline
+//!   (its default retries forever), and each await is wrapped in
+//!   `tokio::time::timeout`, so a dead broker fails the poll inside its
+//!   budget instead of hanging the Lambda until it is killed.
+//! * Produce uses `acks=all` (rskafka always sends `-1`).
+//! * A send groups records by topic-partition keeping their order, cuts
+//!   each group into batches below `kafka.max.request.size` and sends the
+//!   batches of one partition one after another, all partitions at once.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::try_join_all;
+use rskafka::chrono::{TimeZone, Utc};
+use rskafka::client::error::Error as KError;
+use rskafka::client::error::ProtocolError;
+use rskafka::client::partition::{
+    Compression as KCompression, PartitionClient, UnknownTopicHandling,
+};
+use rskafka::client::{Client, ClientBuilder};
+use rskafka::BackoffConfig;
+
+use super::{partition_for, Sink};
+use crate::config::{Compression, Config};
+use crate::error::{Error, Result};
+use crate::event::Record;
+
+/// Settings for [`KafkaSink`].
+#[derive(Debug, Clone)]
+pub struct KafkaSettings {
+    /// Bootstrap brokers, `host:port`.
+    pub bootstrap: Vec<String>,
+    /// Batch compression.
+    pub compression: Compression,
+    /// Bound on every broker call.
+    pub timeout: Duration,
+    /// Largest record batch we send (and so the largest record).
+    pub max_request_bytes: usize,
+    /// Partitions for new topics.
+    pub partitions: i32,
+    /// Replication factor for new topics (-1: broker default).
+    pub replication_factor: i16,
+}
+
+impl From<&Config> for KafkaSettings {
+    fn from(c: &Config) -> Self {
+        Self {
+            bootstrap: c.kafka_bootstrap.clone(),
+            compression: c.compression,
+            timeout: c.kafka_timeout,
+            max_request_bytes: c.kafka_max_record_bytes,
+            partitions: c.partitions,
+            replication_factor: c.replication_factor,
+        }
+    }
+}
+
+/// A [`Sink`] writing to Kafka.
+pub struct KafkaSink {
+    client: Client,
+    settings: KafkaSettings,
+    brokers: String,
+    topics: HashMap<Arc<str>, Vec<Arc<PartitionClient>>>,
+}
+
+impl std::fmt::Debug for KafkaSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaSink")
+            .field("brokers", &self.brokers)
+            .finish()
+    }
+}
+
+impl KafkaSink {
+    /// Connects to the bootstrap brokers.
+    pub async fn connect(settings: KafkaSettings) -> Result<Self> {
+        let brokers = settings.bootstrap.join(",");
+        let backoff = BackoffConfig {
+            init_backoff: Duration::from_millis(50),
+            max_backoff: Duration::from_secs(2),
+            base: 2.0,
+            deadline: Some(settings.timeout),
+        };
+        let build = ClientBuilder::new(settings.bootstrap.clone())
+            .client_id("binlog-poller")
+            .max_message_size(settings.max_request_bytes.max(1 << 20) * 2 + (1 << 20))
+            .backoff_config(backoff)
+            .build();
+        let client = bounded(&brokers, "connect", settings.timeout, build).await?;
+        Ok(Self {
+            client,
+            settings,
+            brokers,
+            topics: HashMap::new(),
+        })
+    }
+
+    /// The rskafka client, for tools that read back what was written.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Partition clients of `topic`, creating the topic when it is missing.
+    pub async fn topic(&mut self, topic: &Arc<str>) -> Result<Vec<Arc<PartitionClient>>> {
+        if let Some(p) = self.topics.get(topic) {
+            return Ok(p.clone());
+        }
+        let t = self.settings.timeout;
+        let listed = bounded(&self.brokers, "list topics", t, self.client.list_topics()).await?;
+        let count = match listed.iter().find(|x| *x.name == **topic) {
+            Some(existing) => existing.partitions.len() as i32,
+            None => {
+                let ctrl = self
+                    .client
+                    .controller_client()
+                    .map_err(|e| kerr(&self.brokers, "create topic", e))?;
+                let create = ctrl.create_topic(
+                    topic.to_string(),
+                    self.settings.partitions,
+                    self.settings.replication_factor,
+                    t.as_millis().min(i32::MAX as u128) as i32,
+                );
+                match tokio::time::timeout(t, create).await {
+                    Ok(Ok(())) => {
+                        tracing::info!(topic = %topic, partitions = self.settings.partitions, "created topic");
+                        self.settings.partitions
+                    }
+                    Ok(Err(KError::ServerError {
+                        protocol_error: ProtocolError::TopicAlreadyExists,
+                        ..
+                    })) => {
+                        let listed =
+                            bounded(&self.brokers, "list topics", t, self.client.list_topics())
+                                .await?;
+                        listed
+                            .iter()
+                            .find(|x| *x.name == **topic)
+                            .map(|x| x.partitions.len() as i32)
+                            .unwrap_or(self.settings.partitions)
+                    }
+                    Ok(Err(e)) => {
+                        return Err(kerr(&self.brokers, &format!("create topic {topic}"), e))
+                    }
+                    Err(_) => return Err(timeout_err(&self.brokers, "create topic", t)),
+                }
+            }
+        };
+        let mut clients = Vec::with_capacity(count as usize);
+        for p in 0..count.max(1) {
+            let pc = bounded(
+                &self.brokers,
+                "find partition leader",
+                t,
+                self.client
+                    .partition_client(topic.to_string(), p, UnknownTopicHandling::Retry),
+            )
+            .await?;
+            clients.push(Arc::new(pc));
+        }
+        self.topics.insert(Arc::clone(topic), clients.clone());
+        Ok(clients)
+    }
+
+    fn compression(&self) -> KCompression {
+        match self.settings.compression {
+            Compression::None => KCompression::NoCompression,
+            Compression::Gzip => KCompression::Gzip,
+            Compression::Snappy => KCompression::Snappy,
+            Compression::Lz4 => KCompression::Lz4,
+            Compression::Zstd => KCompression::Zstd,
+        }
+    }
+}
+
+impl Sink for KafkaSink {
+    async fn send(&mut self, records: Vec<Record>) -> Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        // Group by topic-partition, keeping order within each group.
+        let mut groups: Vec<(Arc<PartitionClient>, Vec<Record>)> = Vec::new();
+        let mut index: HashMap<(Arc<str>, i32), usize> = HashMap::new();
+        for r in records {
+            if r.size() > self.settings.max_request_bytes {
+                return Err(Error::RecordTooLarge {
+                    topic: r.topic.to_string(),
+                    size: r.size(),
+                    limit: self.settings.max_request_bytes,
+                });
+            }
+            let parts = self.topic(&r.topic).await?;
+            let p = partition_for(r.key.as_deref(), parts.len() as i32);
+            let slot = *index.entry((Arc::clone(&r.topic), p)).or_insert_with(|| {
+                groups.push((Arc::clone(&parts[p as usize]), Vec::new()));
+                groups.len() - 1
+            });
+            groups[slot].1.push(r);
+        }
+        let compression = self.compression();
+        let limit = self.settings.max_request_bytes;
+        let timeout = self.settings.timeout;
+        let brokers = self.brokers.as_str();
+        try_join_all(groups.into_iter().map(|(pc, recs)| async move {
+            let mut batch: Vec<rskafka::record::Record> = Vec::new();
+            let mut bytes = 0usize;
+            for r in recs {
+                let sz = r.size() + 64;
+                if !batch.is_empty() && bytes + sz > limit {
+                    produce(
+                        brokers,
+                        &pc,
+                        std::mem::take(&mut batch),
+                        compression,
+                        timeout,
+                    )
+                    .await?;
+                    bytes = 0;
+                }
+                bytes += sz;
+                batch.push(rskafka::record::Record {
+                    key: r.key,
+                    value: r.value,
+                    headers: Default::default(),
+                    timestamp: Utc
+                        .timestamp_millis_opt(r.timestamp_ms)
+                        .single()
+                        .unwrap_or_default(),
+                });
+            }
+            produce(brokers, &pc, batch, compression, timeout).await
+        }))
+        .await?;
+        Ok(())
+    }
+}
+
+async fn produce(
+    brokers: &str,
+    pc: &PartitionClient,
+    batch: Vec<rskafka::record::Record>,
+    compression: KCompression,
+    timeout: Duration,
+) -> Result<()> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let what = format!("produce to {}/{}", pc.topic(), pc.partition());
+    match tokio::time::timeout(timeout, pc.produce(batch, compression)).await {
+        Ok(Ok(_offsets)) => Ok(()),
+        Ok(Err(e)) => Err(kerr(brokers, &what, e)),
+        Err(_) => Err(timeout_err(brokers, &what, timeout)),
+    }
+}
+
+async fn bounded<T>(
+    brokers: &str,
+    what: &str,
+    limit: Duration,
+    fut: impl std::future::Future<Output = std::result::Result<T, KError>>,
+) -> Result<T> {
+    match tokio::time::timeout(limit, fut).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(kerr(brokers, what, e)),
+        Err(_) => Err(timeout_err(brokers, what, limit)),
+    }
+}
+
+fn kerr(brokers: &str, during: &str, e: KError) -> Error {
+    Error::Kafka {
+        brokers: brokers.to_string(),
+        during: during.to_string(),
+        reason: e.to_string(),
+    }
+}
+
+fn timeout_err(brokers: &str, during: &str, limit: Duration) -> Error {
+    Error::Kafka {
+        brokers: brokers.to_string(),
+        during: during.to_string(),
+        reason: format!("no answer within {limit:?} (kafka.request.timeout.ms); is the broker up and kafka.bootstrap.servers right?"),
+    }
+}

@@ -1,0 +1,281 @@
+//! Connecting to MySQL and checking that it can feed CDC.
+//!
+//! Row-based CDC needs (MySQL reference manual, "Replication and Binary
+//! Logging Options and Variables"):
+//! * `log_bin=ON`: there is a binlog at all;
+//! * `binlog_format=ROW`: changes are logged as row images, not statements;
+//! * `binlog_row_image=FULL`: every column in before and after images, so
+//!   updates and deletes carry the whole row and the key;
+//! * `binlog_row_metadata=FULL` (recommended): table maps carry column
+//!   names, signedness, primary key and ENUM/SET labels, so rows decode
+//!   without asking `information_schema`, which reflects the schema of *now*
+//!   rather than of the event;
+//! * `binlog_row_value_options` without `PARTIAL_JSON`: partial JSON updates
+//!   log only a diff, which cannot become a full `after` image.
+//!
+//! The current end of the log comes from `SHOW BINARY LOG STATUS` (MySQL
+//! 8.2+, where `SHOW MASTER STATUS` was removed in 8.4) with a fallback to
+//! `SHOW MASTER STATUS` (MariaDB, older MySQL). Whether a stored position is
+//! still on the server comes from `SHOW BINARY LOGS` and `@@gtid_purged`.
+
+use std::collections::HashMap;
+
+use mysql_async::prelude::Queryable;
+use mysql_async::{Conn, OptsBuilder, Row};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::position::{BinlogPosition, Checkpoint, GtidSet};
+
+/// Which server family we talk to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    /// Oracle MySQL (RDS MySQL, Aurora MySQL).
+    MySql,
+    /// MariaDB (RDS for MariaDB).
+    MariaDb,
+}
+
+/// What we learned about the server before reading.
+#[derive(Debug, Clone)]
+pub struct ServerInfo {
+    /// `host:port`.
+    pub server: String,
+    /// Server family.
+    pub flavor: Flavor,
+    /// `@@version`.
+    pub version: String,
+    /// Global variables we care about, lower-cased names.
+    pub vars: HashMap<String, String>,
+    /// Current end of the binlog.
+    pub end: BinlogPosition,
+    /// `gtid_executed` when MySQL runs with `gtid_mode=ON`.
+    pub gtid_executed: Option<GtidSet>,
+}
+
+/// Opens a connection with the configured timeouts.
+pub async fn connect(config: &Config) -> Result<Conn> {
+    let opts = OptsBuilder::default()
+        .ip_or_hostname(config.hostname.clone())
+        .tcp_port(config.port)
+        .user(Some(config.user.clone()))
+        .pass(Some(config.password.expose().to_string()))
+        .prefer_socket(false)
+        .max_allowed_packet(Some(1 << 30))
+        .wait_timeout(Some(
+            usize::try_from(config.poll_max_duration.as_secs() + 60).unwrap_or(usize::MAX),
+        ));
+    match tokio::time::timeout(config.connect_timeout, Conn::new(opts)).await {
+        Ok(Ok(c)) => Ok(c),
+        Ok(Err(source)) => Err(Error::Connect {
+            server: config.server(),
+            source,
+        }),
+        Err(_) => Err(Error::Timeout {
+            what: format!(
+                "connecting to MySQL at {} (connect.timeout.ms)",
+                config.server()
+            ),
+            limit: config.connect_timeout,
+        }),
+    }
+}
+
+fn qerr(server: &str, during: &'static str) -> impl FnOnce(mysql_async::Error) -> Error {
+    let server = server.to_string();
+    move |source| Error::Mysql {
+        server,
+        during,
+        source,
+    }
+}
+
+const VARS: &[&str] = &[
+    "version",
+    "version_comment",
+    "log_bin",
+    "binlog_format",
+    "binlog_row_image",
+    "binlog_row_metadata",
+    "binlog_row_value_options",
+    "gtid_mode",
+    "server_id",
+    "server_uuid",
+    "binlog_checksum",
+    "binlog_transaction_compression",
+];
+
+impl ServerInfo {
+    /// Reads version, settings and the current end of the log.
+    pub async fn read(conn: &mut Conn, server: &str) -> Result<Self> {
+        let list = VARS
+            .iter()
+            .map(|v| format!("'{v}'"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let rows: Vec<(String, String)> = conn
+            .query(format!(
+                "SHOW GLOBAL VARIABLES WHERE Variable_name IN ({list})"
+            ))
+            .await
+            .map_err(qerr(server, "reading server variables"))?;
+        let vars: HashMap<String, String> = rows
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .collect();
+        let version = vars.get("version").cloned().unwrap_or_default();
+        let flavor = if version.to_ascii_lowercase().contains("mariadb") {
+            Flavor::MariaDb
+        } else {
+            Flavor::MySql
+        };
+        let (end, executed) = current_position(conn, server).await?;
+        let gtid_on = flavor == Flavor::MySql
+            && vars
+                .get("gtid_mode")
+                .is_some_and(|m| m.eq_ignore_ascii_case("ON"));
+        let gtid_executed = if gtid_on {
+            let text = match executed {
+                Some(t) => t,
+                None => conn
+                    .query_first::<String, _>("SELECT @@GLOBAL.gtid_executed")
+                    .await
+                    .map_err(qerr(server, "reading gtid_executed"))?
+                    .unwrap_or_default(),
+            };
+            Some(text.parse().map_err(|e| Error::ServerSettings {
+                server: server.to_string(),
+                problems: format!("cannot parse gtid_executed: {e}"),
+            })?)
+        } else {
+            None
+        };
+        Ok(Self {
+            server: server.to_string(),
+            flavor,
+            version,
+            vars,
+            end,
+            gtid_executed,
+        })
+    }
+
+    fn var(&self, name: &str) -> &str {
+        self.vars.get(name).map(String::as_str).unwrap_or("")
+    }
+
+    /// Whether GTID-based resume is available.
+    pub fn gtid_mode(&self) -> bool {
+        self.gtid_executed.is_some()
+    }
+
+    /// Checks the binlog settings; returns warnings for what is merely
+    /// suboptimal and an error naming every blocking problem.
+    pub fn check(&self) -> Result<Vec<String>> {
+        let mut problems = Vec::new();
+        let mut warnings = Vec::new();
+        if !self.var("log_bin").eq_ignore_ascii_case("ON") && self.var("log_bin") != "1" {
+            problems.push(
+                "log_bin is OFF; enable binary logging (on RDS: set backup retention > 0)"
+                    .to_string(),
+            );
+        }
+        if !self.var("binlog_format").eq_ignore_ascii_case("ROW") {
+            problems.push(format!(
+                "binlog_format is {:?}; set binlog_format=ROW (RDS: in the DB parameter group)",
+                self.var("binlog_format")
+            ));
+        }
+        if !self.var("binlog_row_image").eq_ignore_ascii_case("FULL") {
+            problems.push(format!(
+                "binlog_row_image is {:?}; set binlog_row_image=FULL so updates and deletes carry whole rows",
+                self.var("binlog_row_image")
+            ));
+        }
+        if self
+            .var("binlog_row_value_options")
+            .to_ascii_uppercase()
+            .contains("PARTIAL_JSON")
+        {
+            problems.push(
+                "binlog_row_value_options=PARTIAL_JSON logs JSON diffs, not values; set it to ''"
+                    .to_string(),
+            );
+        }
+        if !self.var("binlog_row_metadata").eq_ignore_ascii_case("FULL") {
+            warnings.push(format!(
+                "binlog_row_metadata is {:?}; set it to FULL so rows decode with the schema they were written with (falling back to information_schema)",
+                self.var("binlog_row_metadata")
+            ));
+        }
+        if self
+            .var("binlog_transaction_compression")
+            .eq_ignore_ascii_case("ON")
+        {
+            warnings.push(
+                "binlog_transaction_compression=ON: compressed transactions are decoded, but checkpoints inside them fall back to the transaction start".to_string(),
+            );
+        }
+        if problems.is_empty() {
+            Ok(warnings)
+        } else {
+            Err(Error::ServerSettings {
+                server: self.server.clone(),
+                problems: problems.join("; "),
+            })
+        }
+    }
+
+    /// Whether the checkpoint's resume point is still on the server.
+    pub async fn resume_point_available(&self, conn: &mut Conn, cp: &Checkpoint) -> Result<bool> {
+        if let (Some(stored), true) = (&cp.gtid_set, self.gtid_mode()) {
+            let purged: String = conn
+                .query_first("SELECT @@GLOBAL.gtid_purged")
+                .await
+                .map_err(qerr(&self.server, "reading gtid_purged"))?
+                .unwrap_or_default();
+            let purged: GtidSet = purged.parse().unwrap_or_default();
+            return Ok(stored.contains_set(&purged));
+        }
+        let logs = binary_logs(conn, &self.server).await?;
+        Ok(logs.iter().any(|f| *f == cp.resume_position().file))
+    }
+}
+
+/// File names from `SHOW BINARY LOGS`, oldest first.
+pub async fn binary_logs(conn: &mut Conn, server: &str) -> Result<Vec<String>> {
+    let rows: Vec<Row> = conn.query("SHOW BINARY LOGS").await.map_err(qerr(
+        server,
+        "listing binary logs (needs REPLICATION CLIENT)",
+    ))?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|mut r| r.take::<String, _>(0))
+        .collect())
+}
+
+async fn current_position(
+    conn: &mut Conn,
+    server: &str,
+) -> Result<(BinlogPosition, Option<String>)> {
+    let row: Option<Row> = match conn.query_first("SHOW BINARY LOG STATUS").await {
+        Ok(r) => r,
+        Err(mysql_async::Error::Server(_)) => {
+            conn.query_first("SHOW MASTER STATUS").await.map_err(qerr(
+                server,
+                "reading binlog position (needs REPLICATION CLIENT)",
+            ))?
+        }
+        Err(e) => return Err(qerr(server, "reading binlog position")(e)),
+    };
+    let Some(mut row) = row else {
+        return Err(Error::ServerSettings {
+            server: server.to_string(),
+            problems: "SHOW BINARY LOG STATUS returned nothing: binary logging is off".into(),
+        });
+    };
+    let file: String = row.take("File").unwrap_or_default();
+    let pos: u64 = row.take("Position").unwrap_or(4);
+    let gtid: Option<String> = row.take::<Option<String>, _>("Executed_Gtid_Set").flatten();
+    Ok((BinlogPosition::new(file, pos), gtid))
+}
