@@ -164,7 +164,10 @@ pub async fn stream<S: Source, K: Sink, O: OffsetStore>(
     let mut event_ts = start.event_ts;
     let mut resume_skip = start.transaction.clone();
     let mut tx: Option<TxState> = None;
-    let mut committed = start.clone();
+    // What the store holds: a fresh connector has nothing, so even an
+    // unchanged start position gets written (else the next poll would
+    // start at the then-current end and skip what came in between).
+    let mut committed: Option<Checkpoint> = lease.checkpoint.clone();
     let mut last_commit = Instant::now();
     let mut buf: Vec<Record> = Vec::with_capacity(opts.max_batch_records.min(65_536));
     let mut buf_bytes = 0usize;
@@ -361,15 +364,15 @@ async fn commit<O: OffsetStore>(
     store: &O,
     lease: &Lease,
     cp: &Checkpoint,
-    committed: &mut Checkpoint,
+    committed: &mut Option<Checkpoint>,
     summary: &mut PollSummary,
     opts: &PollOptions,
 ) -> Result<()> {
-    if cp == committed {
+    if committed.as_ref() == Some(cp) {
         return Ok(());
     }
     store.commit(lease, cp, opts.lease_ttl).await?;
-    *committed = cp.clone();
+    *committed = Some(cp.clone());
     summary.checkpoints += 1;
     tracing::debug!(position = %cp.position, partial = cp.transaction.is_some(), "checkpoint written");
     Ok(())
@@ -854,6 +857,29 @@ mod tests {
             store.state().unwrap().checkpoint.unwrap().position,
             BinlogPosition::new("b.000001", 300)
         );
+    }
+
+    #[tokio::test]
+    async fn fresh_connector_stores_its_start_even_without_events() {
+        let store = MemoryStore::default();
+        let Acquire::Acquired(lease) = store.acquire("t", Duration::from_secs(60)).await.unwrap()
+        else {
+            panic!()
+        };
+        let start = Checkpoint::at(BinlogPosition::new("b.000001", 1234), None);
+        let mut sink = MemorySink::default();
+        stream(
+            &mut MemorySource::new(vec![]),
+            &mut sink,
+            &store,
+            &lease,
+            &mut encoder(),
+            start.clone(),
+            &opts(None, 10),
+        )
+        .await
+        .unwrap();
+        assert_eq!(store.state().unwrap().checkpoint, Some(start));
     }
 
     #[tokio::test]

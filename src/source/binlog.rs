@@ -228,7 +228,7 @@ impl BinlogSource {
         };
         match data {
             EventData::RotateEvent(r) => {
-                self.file = r.name().into_owned();
+                self.file = rotate_file_name(&ev, r.name_raw());
                 if !self.in_tx {
                     let next = self.pos(r.position());
                     self.pending
@@ -489,6 +489,34 @@ fn cells(
         .zip(&schema.columns)
         .map(|(v, c)| cell_from_binlog(v, &c.ty))
         .collect()
+}
+
+/// The file name of a ROTATE event.
+///
+/// The dump starts with a fake ROTATE sent *before* the FORMAT_DESCRIPTION
+/// event, so the reader does not yet know that events carry a CRC32 and
+/// leaves its 4 bytes at the end of the name. When the last 4 bytes are the
+/// CRC32 of the event (header and body), they are cut off.
+fn rotate_file_name(ev: &Event, name: &[u8]) -> String {
+    let body = ev.data();
+    let h = ev.header();
+    if name.len() > 4 && body.len() >= 4 && body.ends_with(&name[name.len() - 4..]) {
+        let mut header = Vec::with_capacity(19);
+        header.extend_from_slice(&h.timestamp().to_le_bytes());
+        header.push(h.event_type_raw());
+        header.extend_from_slice(&h.server_id().to_le_bytes());
+        header.extend_from_slice(&h.event_size().to_le_bytes());
+        header.extend_from_slice(&h.log_pos().to_le_bytes());
+        header.extend_from_slice(&h.flags_raw().to_le_bytes());
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(&header);
+        crc.update(&body[..body.len() - 4]);
+        let stored = u32::from_le_bytes(body[body.len() - 4..].try_into().unwrap_or_default());
+        if crc.finalize() == stored {
+            return String::from_utf8_lossy(&name[..name.len() - 4]).into_owned();
+        }
+    }
+    String::from_utf8_lossy(name).into_owned()
 }
 
 fn format_uuid(b: &[u8; 16]) -> String {

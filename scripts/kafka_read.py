@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Read topics back with an independent Kafka client (confluent-kafka / librdkafka).
+
+    kafka_read.py --bootstrap 127.0.0.1:19092 --topic-prefix smoke. [--idle-ms 1500] [--timeout-s 60]
+
+Prints one JSON object per record on stdout: topic, partition, offset, key, value
+(key/value parsed as JSON, null for tombstones). Reads from the beginning of every
+matching topic until no record arrived for --idle-ms (tansu under-reports the log
+end offset, so "caught up" is judged by idleness, not by ListOffsets).
+"""
+import argparse
+import json
+import sys
+import time
+import uuid
+
+from confluent_kafka import Consumer, KafkaException, TopicPartition
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bootstrap", required=True)
+    ap.add_argument("--topic-prefix", required=True)
+    ap.add_argument("--idle-ms", type=int, default=1500)
+    ap.add_argument("--timeout-s", type=float, default=60)
+    args = ap.parse_args()
+
+    consumer = Consumer({
+        "bootstrap.servers": args.bootstrap,
+        "group.id": f"bp-reader-{uuid.uuid4()}",
+        "enable.auto.commit": False,
+        "auto.offset.reset": "earliest",
+    })
+    meta = consumer.list_topics(timeout=10)
+    topics = sorted(t for t in meta.topics if t.startswith(args.topic_prefix))
+    parts = [TopicPartition(t, p, 0) for t in topics for p in meta.topics[t].partitions]
+    if not parts:
+        print(f"no topics with prefix {args.topic_prefix!r}", file=sys.stderr)
+        return 0
+    consumer.assign(parts)
+    deadline = time.monotonic() + args.timeout_s
+    last = time.monotonic()
+    count = 0
+    while time.monotonic() < deadline and (time.monotonic() - last) * 1000 < args.idle_ms:
+        msg = consumer.poll(0.2)
+        if msg is None:
+            continue
+        if msg.error():
+            if msg.error().code() == -191:  # _PARTITION_EOF
+                continue
+            raise KafkaException(msg.error())
+        last = time.monotonic()
+        count += 1
+        key = msg.key()
+        value = msg.value()
+        print(json.dumps({
+            "topic": msg.topic(),
+            "partition": msg.partition(),
+            "offset": msg.offset(),
+            "key": json.loads(key) if key else None,
+            "value": json.loads(value) if value else None,
+        }, separators=(",", ":")))
+    consumer.close()
+    print(f"read {count} records from {len(topics)} topics", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
