@@ -72,7 +72,9 @@ impl PollOptions {
             max_batch_records: config.max_batch_records,
             max_batch_bytes: 16 << 20,
             flush_interval: config.offset_flush_interval,
-            lease_ttl: total + config.kafka_timeout + Duration::from_secs(30),
+            // Long enough to cover the poll and its last send; short enough that a
+            // crashed poller's lease frees up soon after its deadline.
+            lease_ttl: total + config.kafka_timeout + Duration::from_secs(5),
             read_deadline: deadline - reserve,
             hard_deadline: deadline,
             stop: Arc::new(AtomicBool::new(false)),
@@ -119,6 +121,9 @@ pub struct PollSummary {
     pub lag_seconds: u64,
     /// Wall time of the poll.
     pub duration_ms: u64,
+    /// Peak resident memory of the process so far, KiB.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak_rss_kb: Option<u64>,
 }
 
 /// Microseconds since the Unix epoch.
@@ -327,6 +332,7 @@ pub async fn stream<S: Source, K: Sink, O: OffsetStore>(
         now_sec.saturating_sub(u64::from(cp.event_ts))
     };
     summary.duration_ms = began.elapsed().as_millis() as u64;
+    summary.peak_rss_kb = crate::telemetry::peak_rss_kb();
     Ok(summary)
 }
 
@@ -461,8 +467,15 @@ async fn poll_with_lease<O: OffsetStore>(
     };
     // The sink connects before the dump so a dead broker fails fast.
     let mut sink = KafkaSink::connect(config.into()).await?;
-    let mut source =
-        BinlogSource::open(config, info.flavor, &start_at, meta, opts.read_deadline).await?;
+    let mut source = BinlogSource::open(
+        config,
+        info.flavor,
+        &start_at,
+        start.transaction.clone(),
+        meta,
+        opts.read_deadline,
+    )
+    .await?;
     let mut encoder = EventEncoder::new(EncoderOptions::from(config));
     let result = stream(
         &mut source,

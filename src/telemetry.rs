@@ -27,3 +27,13 @@ pub fn init() {
         builder.with_ansi(false).init();
     }
 }
+
+/// Peak resident set size of this process in KiB (`VmHWM` in
+/// `/proc/self/status`), where the platform reports it.
+pub fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}

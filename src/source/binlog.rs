@@ -42,7 +42,7 @@ use super::{Source, SourceEvent};
 use crate::change::{Cell, Column, ColumnType, Op, RowChange, SourceInfo, TableSchema};
 use crate::config::{Config, TableFilter};
 use crate::error::{Error, Result};
-use crate::position::{BinlogPosition, GtidSet};
+use crate::position::{BinlogPosition, GtidSet, TxProgress};
 
 /// Where a dump starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,6 +84,10 @@ pub struct BinlogSource {
     fallback: HashMap<(String, String), Option<Arc<TableSchema>>>,
     pending: VecDeque<SourceEvent>,
     reached_end: bool,
+    /// The partly published transaction we resume, if any.
+    resume: Option<TxProgress>,
+    /// Rows events of the current transaction still to pass over undecoded.
+    skip_rows_events: u64,
 }
 
 impl std::fmt::Debug for BinlogSource {
@@ -98,10 +102,15 @@ impl std::fmt::Debug for BinlogSource {
 impl BinlogSource {
     /// Opens a non-blocking dump at `start`, reading until `deadline`.
     /// `meta` is a second connection for `information_schema` look-ups.
+    ///
+    /// With `resume`, the rows events of that transaction that were already
+    /// published are returned empty, without decoding them: the poller
+    /// only counts them.
     pub async fn open(
         config: &Config,
         flavor: Flavor,
         start: &StartAt,
+        resume: Option<TxProgress>,
         meta: Conn,
         deadline: Instant,
     ) -> Result<Self> {
@@ -164,6 +173,8 @@ impl BinlogSource {
             fallback: HashMap::new(),
             pending: VecDeque::new(),
             reached_end: false,
+            resume,
+            skip_rows_events: 0,
         })
     }
 
@@ -269,6 +280,10 @@ impl BinlogSource {
             }
             EventData::XidEvent(_) => self.commit(log_pos, ts_sec),
             EventData::TransactionPayloadEvent(_) => self.payload_end = Some(log_pos),
+            EventData::RowsEvent(_) if self.skip_rows_events > 0 => {
+                self.skip_rows_events -= 1;
+                self.pending.push_back(SourceEvent::Rows(Vec::new()));
+            }
             EventData::RowsEvent(rows) => {
                 let changes = self
                     .decode_rows(&rows, start, ts_sec, h.server_id())
@@ -290,6 +305,17 @@ impl BinlogSource {
         self.in_tx = true;
         self.explicit_begin = false;
         self.gtid = gtid.clone();
+        let here = self.pos(start);
+        self.skip_rows_events = match self.resume.take() {
+            Some(p)
+                if p.start == here
+                    || (p.gtid.is_some() && p.gtid.as_deref() == gtid.as_deref()) =>
+            {
+                p.rows_events
+            }
+            // Resume applies to the first transaction only.
+            _ => 0,
+        };
         self.pending.push_back(SourceEvent::Begin {
             start: self.pos(start),
             gtid,

@@ -1,0 +1,449 @@
+//! Shared helpers for integration tests against the real servers started by
+//! `scripts/dev-services.sh up` (addresses in `target/dev-services.env`).
+//!
+//! When the servers are not running a test prints why and returns early,
+//! unless `BP_REQUIRE_SERVICES=1` (set by `scripts/test.sh` and CI), where a
+//! missing server is a failure.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use binlog_poller::offsets::{AnyStore, FileStore};
+use binlog_poller::poller::{poll_once, PollSummary};
+use binlog_poller::Config;
+use mysql_async::prelude::Queryable;
+use rskafka::client::partition::UnknownTopicHandling;
+use rskafka::client::ClientBuilder;
+use serde_json::Value;
+
+/// Addresses of the running dev services.
+#[derive(Debug, Clone)]
+pub struct Services {
+    pub vars: HashMap<String, String>,
+}
+
+impl Services {
+    /// Loads `target/dev-services.env`; `None` (test skipped) when the
+    /// services are not running and `BP_REQUIRE_SERVICES` is not set.
+    pub fn get() -> Option<Self> {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/dev-services.env");
+        let required = std::env::var("BP_REQUIRE_SERVICES").is_ok_and(|v| v == "1");
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                if required {
+                    panic!("BP_REQUIRE_SERVICES=1 but {} is missing ({e}); run scripts/dev-services.sh up", path.display());
+                }
+                eprintln!("skipping: dev services not running (run scripts/dev-services.sh up)");
+                return None;
+            }
+        };
+        let vars: HashMap<String, String> = text
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            .collect();
+        let s = Self { vars };
+        // The env file may be stale: check the broker answers.
+        let kafka = s.kafka().to_string();
+        if std::net::TcpStream::connect_timeout(
+            &kafka.parse().expect("kafka addr"),
+            Duration::from_secs(2),
+        )
+        .is_err()
+        {
+            if required {
+                panic!("BP_REQUIRE_SERVICES=1 but the broker at {kafka} is down; run scripts/dev-services.sh up");
+            }
+            eprintln!("skipping: dev services not running (run scripts/dev-services.sh up)");
+            return None;
+        }
+        for (k, v) in &s.vars {
+            if k.starts_with("AWS_") {
+                std::env::set_var(k, v);
+            }
+        }
+        Some(s)
+    }
+
+    pub fn var(&self, k: &str) -> &str {
+        self.vars
+            .get(k)
+            .map(String::as_str)
+            .unwrap_or_else(|| panic!("{k} missing from dev-services.env"))
+    }
+
+    pub fn kafka(&self) -> &str {
+        self.var("BP_KAFKA_BOOTSTRAP")
+    }
+
+    pub fn aws(&self) -> &str {
+        self.var("BP_AWS_ENDPOINT")
+    }
+
+    pub fn python(&self) -> &str {
+        self.var("BP_PYTHON")
+    }
+
+    pub fn server(&self, flavor: Flavor) -> Db {
+        let url = match flavor {
+            Flavor::MariaDb => self.var("BP_MARIADB_URL"),
+            Flavor::MySql => self.var("BP_MYSQL_URL"),
+        };
+        Db::parse(url, flavor)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    MariaDb,
+    MySql,
+}
+
+/// A database server and its credentials.
+#[derive(Debug, Clone)]
+pub struct Db {
+    pub flavor: Flavor,
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub password: String,
+}
+
+impl Db {
+    fn parse(url: &str, flavor: Flavor) -> Self {
+        let rest = url.strip_prefix("mysql://").expect("mysql:// url");
+        let (cred, hostport) = rest.split_once('@').expect("user@host");
+        let (user, password) = cred.split_once(':').expect("user:pass");
+        let (host, port) = hostport.split_once(':').expect("host:port");
+        Self {
+            flavor,
+            host: host.into(),
+            port: port.parse().expect("port"),
+            user: user.into(),
+            password: password.into(),
+        }
+    }
+
+    pub fn opts(&self) -> mysql_async::Opts {
+        mysql_async::OptsBuilder::default()
+            .ip_or_hostname(self.host.clone())
+            .tcp_port(self.port)
+            .user(Some(self.user.clone()))
+            .pass(Some(self.password.clone()))
+            .prefer_socket(false)
+            .into()
+    }
+
+    pub async fn conn(&self) -> mysql_async::Conn {
+        mysql_async::Conn::new(self.opts())
+            .await
+            .expect("connect to test database")
+    }
+
+    /// Runs statements separated by `;` on one connection.
+    pub async fn exec(&self, sql: &str) {
+        let mut c = self.conn().await;
+        c.query_drop(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        c.disconnect().await.ok();
+    }
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A unique lower-case name for databases, topics, connectors.
+pub fn unique(prefix: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+        % 100_000_000;
+    format!("{prefix}_{}_{t}_{n}", std::process::id())
+}
+
+/// A scratch directory for one test.
+pub fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join("binlog-poller-tests").join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// One connector under test: its database, topic prefix and config.
+#[derive(Debug, Clone)]
+pub struct Connector {
+    pub db: Db,
+    pub database: String,
+    pub prefix: String,
+    pub name: String,
+    pub dir: PathBuf,
+    pub settings: Vec<(String, String)>,
+    pub kafka: String,
+}
+
+impl Connector {
+    /// A fresh database `<name>` on `db` and a connector capturing it,
+    /// starting at the current end of the binlog, offsets in a file.
+    pub async fn new(services: &Services, db: &Db, name: &str) -> Self {
+        let tag = match db.flavor {
+            Flavor::MariaDb => "maria",
+            Flavor::MySql => "mysql",
+        };
+        let database = unique(&format!("{name}_{tag}"));
+        db.exec(&format!("CREATE DATABASE {database}")).await;
+        let dir = scratch(&database);
+        let c = Self {
+            db: db.clone(),
+            prefix: database.replace('_', "-"),
+            name: database.clone(),
+            database,
+            dir,
+            settings: Vec::new(),
+            kafka: services.kafka().to_string(),
+        };
+        c.with("poll.max.duration.ms", "30000")
+    }
+
+    pub fn with(mut self, k: &str, v: &str) -> Self {
+        self.settings.retain(|(key, _)| key != k);
+        self.settings.push((k.into(), v.into()));
+        self
+    }
+
+    pub fn json(&self) -> String {
+        let mut cfg = serde_json::Map::new();
+        let base = [
+            (
+                "connector.class",
+                "io.debezium.connector.mysql.MySqlConnector".to_string(),
+            ),
+            ("database.hostname", self.db.host.clone()),
+            ("database.port", self.db.port.to_string()),
+            ("database.user", self.db.user.clone()),
+            ("database.password", self.db.password.clone()),
+            ("topic.prefix", self.prefix.clone()),
+            ("database.include.list", self.database.clone()),
+            ("snapshot.mode", "never".into()),
+            ("kafka.bootstrap.servers", self.kafka.clone()),
+            ("kafka.request.timeout.ms", "10000".into()),
+            ("offset.storage", "file".into()),
+            (
+                "offset.storage.file.filename",
+                self.dir.join("offsets.json").display().to_string(),
+            ),
+        ];
+        for (k, v) in base {
+            cfg.insert(k.into(), v.into());
+        }
+        for (k, v) in &self.settings {
+            cfg.insert(k.clone(), v.clone().into());
+        }
+        serde_json::json!({"name": self.name, "config": cfg}).to_string()
+    }
+
+    pub fn config(&self) -> Config {
+        Config::from_json(&self.json(), |_| None).expect("valid test config")
+    }
+
+    pub fn config_file(&self) -> PathBuf {
+        let p = self.dir.join("connector.json");
+        std::fs::write(&p, self.json()).unwrap();
+        p
+    }
+
+    pub async fn sql(&self, sql: &str) {
+        self.db.exec(&format!("USE {}; {sql}", self.database)).await;
+    }
+
+    /// One in-process poll.
+    pub async fn poll(&self) -> PollSummary {
+        let config = self.config();
+        let store = AnyStore::open(&config).await.expect("offset store");
+        poll_once(&config, &store, Instant::now() + config.poll_max_duration)
+            .await
+            .unwrap_or_else(|e| panic!("poll failed: {e}"))
+    }
+
+    /// Polls until the binlog is drained and no transaction is partial.
+    pub async fn poll_until_caught_up(&self) -> Vec<PollSummary> {
+        let mut out = Vec::new();
+        loop {
+            let s = self.poll().await;
+            let done = s.caught_up && !s.partial_transaction;
+            out.push(s);
+            if done || out.len() > 200 {
+                return out;
+            }
+        }
+    }
+
+    pub fn file_store(&self) -> FileStore {
+        FileStore::new(self.dir.join("offsets.json"), &self.name)
+    }
+
+    pub fn topic(&self, table: &str) -> String {
+        format!("{}.{}.{}", self.prefix, self.database, table)
+    }
+
+    /// Runs the CLI with this connector's config file.
+    pub fn cli(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let cfg = self.config_file();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_binlog-poller"));
+        cmd.args(args).arg("--config").arg(&cfg);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("run binlog-poller")
+    }
+}
+
+/// A record read back from Kafka.
+#[derive(Debug, Clone)]
+pub struct Rec {
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Value>,
+}
+
+impl Rec {
+    /// The envelope payload (works with and without schemas).
+    pub fn payload(&self) -> Option<&Value> {
+        self.value.as_ref().map(|v| v.get("payload").unwrap_or(v))
+    }
+
+    pub fn op(&self) -> Option<&str> {
+        self.payload().and_then(|p| p["op"].as_str())
+    }
+
+    pub fn key_json(&self) -> Option<Value> {
+        self.key
+            .as_ref()
+            .map(|k| serde_json::from_slice(k).unwrap())
+    }
+
+    /// `after.<col>` or, for deletes, `before.<col>`.
+    pub fn row_field(&self, col: &str) -> Value {
+        let p = self.payload().expect("not a tombstone");
+        if p["after"].is_null() {
+            p["before"][col].clone()
+        } else {
+            p["after"][col].clone()
+        }
+    }
+}
+
+/// Reads every record of `topic` with rskafka, partitions in order.
+pub async fn read_topic(bootstrap: &str, topic: &str) -> Vec<Rec> {
+    let client = ClientBuilder::new(vec![bootstrap.to_string()])
+        .build()
+        .await
+        .expect("kafka client");
+    let topics = client.list_topics().await.expect("list topics");
+    let Some(t) = topics.iter().find(|t| t.name == topic) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for &p in &t.partitions {
+        let pc = client
+            .partition_client(topic.to_string(), p, UnknownTopicHandling::Retry)
+            .await
+            .expect("partition client");
+        let mut offset = 0i64;
+        loop {
+            let (records, high_watermark) = pc
+                .fetch_records(offset, 1..50_000_000, 500)
+                .await
+                .expect("fetch");
+            for r in &records {
+                out.push(Rec {
+                    partition: p,
+                    offset: r.offset,
+                    key: r.record.key.clone(),
+                    value: r
+                        .record
+                        .value
+                        .as_ref()
+                        .map(|v| serde_json::from_slice(v).expect("value is JSON")),
+                });
+                offset = r.offset + 1;
+            }
+            if offset >= high_watermark || records.is_empty() {
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Reads `prefix*` topics with the independent Python client (librdkafka).
+pub fn read_with_confluent(services: &Services, prefix: &str) -> Vec<Value> {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/kafka_read.py");
+    let out = Command::new(services.python())
+        .arg(script)
+        .args(["--bootstrap", services.kafka(), "--topic-prefix", prefix])
+        .output()
+        .expect("run kafka_read.py");
+    assert!(
+        out.status.success(),
+        "kafka_read.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Parses the summary JSON line a CLI run printed.
+pub fn summary_of(out: &Output) -> Value {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .unwrap_or_else(|| {
+            panic!(
+                "no summary line; stdout: {stdout}\nstderr: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    serde_json::from_str(line).unwrap()
+}
+
+/// Defines a MariaDB and a MySQL variant of an async test case
+/// `async fn case(services: &Services, db: &Db)`.
+#[macro_export]
+macro_rules! on_both_servers {
+    ($($case:ident),* $(,)?) => {
+        mod mariadb {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let Some(s) = $crate::common::Services::get() else { return };
+                    let db = s.server($crate::common::Flavor::MariaDb);
+                    super::$case(&s, &db).await;
+                }
+            )*
+        }
+        mod mysql {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let Some(s) = $crate::common::Services::get() else { return };
+                    let db = s.server($crate::common::Flavor::MySql);
+                    super::$case(&s, &db).await;
+                }
+            )*
+        }
+    };
+}
