@@ -23,6 +23,8 @@ def main() -> int:
     ap.add_argument("--topic-prefix", required=True)
     ap.add_argument("--idle-ms", type=int, default=1500)
     ap.add_argument("--timeout-s", type=float, default=60)
+    ap.add_argument("--format", choices=["json", "lines"], default="json",
+                    help="json: one object per record; lines: a short human-readable line per record")
     args = ap.parse_args()
 
     consumer = Consumer({
@@ -51,14 +53,22 @@ def main() -> int:
             raise KafkaException(msg.error())
         last = time.monotonic()
         count += 1
-        key = msg.key()
-        value = msg.value()
+        key = json.loads(msg.key()) if msg.key() else None
+        value = json.loads(msg.value()) if msg.value() else None
+        if args.format == "lines":
+            payload = value.get("payload", value) if value else None
+            head = f"{msg.topic()} p{msg.partition()} #{msg.offset()} | key {json.dumps(key)}"
+            if payload is None:
+                print(f"{head} | tombstone")
+            else:
+                print(f"{head} | {payload['op']} {json.dumps(payload['before'])} -> {json.dumps(payload['after'])}")
+            continue
         print(json.dumps({
             "topic": msg.topic(),
             "partition": msg.partition(),
             "offset": msg.offset(),
-            "key": json.loads(key) if key else None,
-            "value": json.loads(value) if value else None,
+            "key": key,
+            "value": value,
         }, separators=(",", ":")))
     consumer.close()
     print(f"read {count} records from {len(topics)} topics", file=sys.stderr)

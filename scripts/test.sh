@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The project's test command: starts the real servers (installing what is missing, cached),
+# then runs formatting, lint, unit and integration tests. Integration tests fail, rather
+# than skip, when a server is missing (BP_REQUIRE_SERVICES=1).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+scripts/dev-services.sh up
+export BP_REQUIRE_SERVICES=1
+cargo fmt --all --check
+cargo clippy --workspace --all-targets -- -D warnings
+cargo test --workspace
