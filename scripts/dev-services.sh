@@ -42,6 +42,15 @@ mysql97() {
     "$MYSQL_ROOT/$bin" "$@"
 }
 
+# For servers started with `&`: the background subshell execs the loader, so `$!` is the
+# server's own pid and `down` stops the server, not just a wrapper shell.
+mysql97_exec() {
+  local bin="$1"; shift
+  exec "$MYSQL_ROOT/usr/lib64/ld-linux-x86-64.so.2" \
+    --library-path "$MYSQL_ROOT/usr/lib/x86_64-linux-gnu:$MYSQL_ROOT/lib/x86_64-linux-gnu" \
+    "$MYSQL_ROOT/$bin" "$@"
+}
+
 # ---------------------------------------------------------------- installs
 install_mariadb() {
   command -v mariadbd >/dev/null 2>&1 && command -v mariadb >/dev/null 2>&1 && return
@@ -160,7 +169,7 @@ start_mysql() {
     mysql97 usr/sbin/mysqld "${common[@]}" --initialize-insecure >"$STATE/mysql.log" 2>&1 \
       || { tail -20 "$STATE/mysql.log" >&2; die "mysqld --initialize-insecure failed"; }
   fi
-  mysql97 usr/sbin/mysqld "${common[@]}" \
+  mysql97_exec usr/sbin/mysqld "${common[@]}" \
     --port="$MYSQL_PORT" --bind-address=127.0.0.1 --socket="$d/mysqld.sock" --mysqlx=OFF \
     --pid-file="$d/mysqld.pid" --log-error="$STATE/mysql.log" --secure-file-priv= \
     --server-id=2 --log-bin=mysql-bin --binlog-format=ROW --binlog-row-image=FULL \
