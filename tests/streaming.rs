@@ -22,6 +22,8 @@ on_both_servers!(
     killed_after_publish_before_checkpoint_redelivers,
     broker_down_fails_within_budget_and_loses_nothing,
     bad_config_is_reported_with_the_key_or_server,
+    compressed_batches_read_back_with_both_clients,
+    sigterm_finishes_the_batch_checkpoints_and_exits_zero,
 );
 
 async fn crud_and_transactions_reach_kafka(s: &Services, db: &Db) {
@@ -645,4 +647,78 @@ async fn lambda_handler_polls_on_a_scheduled_event_and_rejects_unknown_actions()
         .await
         .unwrap_err();
     assert!(err.to_string().contains("Lambda deadline"), "{err}");
+}
+
+async fn compressed_batches_read_back_with_both_clients(s: &Services, db: &Db) {
+    for codec in ["gzip", "snappy", "lz4", "zstd"] {
+        let c = Connector::new(s, db, &format!("comp_{codec}"))
+            .await
+            .with("kafka.compression.type", codec);
+        c.sql("CREATE TABLE t (id INT PRIMARY KEY, v TEXT)").await;
+        c.poll().await;
+        c.sql("INSERT INTO t VALUES (1, REPEAT('a', 5000)), (2, REPEAT('b', 5000))")
+            .await;
+        assert_eq!(c.poll().await.events, 2);
+        let recs = read_topic(s.kafka(), &c.topic("t")).await;
+        assert_eq!(recs.len(), 2, "{codec}");
+        assert_eq!(
+            recs[1].row_field("v").as_str().unwrap().len(),
+            5000,
+            "{codec}"
+        );
+        assert_eq!(
+            read_with_confluent(s, &c.topic("t")).len(),
+            2,
+            "{codec} via librdkafka"
+        );
+    }
+}
+
+async fn sigterm_finishes_the_batch_checkpoints_and_exits_zero(s: &Services, db: &Db) {
+    let c = Connector::new(s, db, "sigterm")
+        .await
+        .with("poll.interval.ms", "200");
+    c.sql("CREATE TABLE t (id INT PRIMARY KEY)").await;
+    let child = Command::new(env!("CARGO_BIN_EXE_binlog-poller"))
+        .args(["run", "--config"])
+        .arg(c.config_file())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    c.sql("INSERT INTO t VALUES (1),(2),(3)").await;
+    // Wait until a poll has published the rows, then ask politely.
+    let until = Instant::now() + Duration::from_secs(20);
+    while read_topic(s.kafka(), &c.topic("t")).await.len() < 3 {
+        assert!(Instant::now() < until, "the running poller never published");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "exit 0 on SIGTERM");
+    let summaries = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .count();
+    assert!(summaries >= 2, "one summary line per poll");
+    let cp = c
+        .file_store()
+        .load()
+        .await
+        .unwrap()
+        .unwrap()
+        .checkpoint
+        .unwrap();
+    assert!(cp.transaction.is_none());
+    c.sql("INSERT INTO t VALUES (4)").await;
+    assert_eq!(
+        c.poll().await.events,
+        1,
+        "resumes after the rows the stopped poller published"
+    );
 }
