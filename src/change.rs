@@ -168,6 +168,9 @@ pub struct SourceInfo {
     pub gtid: Option<Arc<str>>,
     /// Thread id of the session that made the change, when known.
     pub thread: Option<u32>,
+    /// `source.snapshot` for snapshot reads (`"true"`, `"last"`); `None`
+    /// for streamed changes (`"false"`).
+    pub snapshot: Option<&'static str>,
 }
 
 /// One row change.

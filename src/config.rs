@@ -134,6 +134,8 @@ impl Patterns {
 /// Which tables are captured.
 #[derive(Debug, Clone, Default)]
 pub struct TableFilter {
+    /// The four lists as configured, for [`TableFilter::signature`].
+    raw: [Option<String>; 4],
     /// `database.include.list`.
     pub database_include: Option<Patterns>,
     /// `database.exclude.list`.
@@ -148,6 +150,31 @@ pub struct TableFilter {
 const SYSTEM_DATABASES: &[&str] = &["mysql", "sys", "performance_schema", "information_schema"];
 
 impl TableFilter {
+    /// A filter from the four configured lists (database include/exclude,
+    /// table include/exclude).
+    pub fn from_lists(lists: [Option<String>; 4]) -> Result<Self, String> {
+        let p = |s: &Option<String>| s.as_deref().map(Patterns::parse).transpose();
+        Ok(Self {
+            database_include: p(&lists[0])?,
+            database_exclude: p(&lists[1])?,
+            table_include: p(&lists[2])?,
+            table_exclude: p(&lists[3])?,
+            raw: lists,
+        })
+    }
+
+    /// The configured lists as JSON, stored with checkpoints so a change of
+    /// filters can be noticed and the newly included tables snapshotted.
+    pub fn signature(&self) -> String {
+        serde_json::to_string(&self.raw).unwrap_or_default()
+    }
+
+    /// The filter a [`TableFilter::signature`] describes.
+    pub fn from_signature(sig: &str) -> Option<Self> {
+        let lists: [Option<String>; 4] = serde_json::from_str(sig).ok()?;
+        Self::from_lists(lists).ok()
+    }
+
     /// Whether `db.table` is captured.
     pub fn includes(&self, db: &str, table: &str) -> bool {
         if SYSTEM_DATABASES.contains(&db) {
@@ -242,6 +269,20 @@ pub struct Config {
     /// `connect.timeout.ms`: MySQL connect and query timeout; default 30 s,
     /// Debezium's.
     pub connect_timeout: Duration,
+    /// `snapshot.fetch.size` (or `incremental.snapshot.chunk.size`): rows per
+    /// snapshot chunk, read under one table lock; default 4096, which keeps
+    /// the lock to milliseconds while the per-chunk overhead stays small.
+    pub snapshot_chunk_size: usize,
+    /// `snapshot.lock.timeout.ms`: how long a chunk waits for its table lock
+    /// before it is left to a later poll; default 10 s, Debezium's.
+    pub snapshot_lock_timeout: Duration,
+    /// `snapshot.include.collection.list`: tables (regexes over `db.table`)
+    /// a snapshot reads; default all captured tables.
+    pub snapshot_include: Option<Patterns>,
+    /// `snapshot.select.statement.overrides.<db>.<table>`: the SELECT a
+    /// snapshot reads that table with (listed in
+    /// `snapshot.select.statement.overrides`).
+    pub snapshot_overrides: BTreeMap<String, String>,
 }
 
 /// A value that must never be printed.
@@ -307,6 +348,11 @@ const KNOWN_KEYS: &[(&str, KeyKind)] = &[
     ("poll.interval.ms", KeyKind::Used),
     ("max.batch.size", KeyKind::Used),
     ("connect.timeout.ms", KeyKind::Used),
+    ("snapshot.fetch.size", KeyKind::Used),
+    ("incremental.snapshot.chunk.size", KeyKind::Used),
+    ("snapshot.lock.timeout.ms", KeyKind::Used),
+    ("snapshot.include.collection.list", KeyKind::Used),
+    ("snapshot.select.statement.overrides", KeyKind::Used),
     ("connector.class", KeyKind::Used),
     ("tasks.max", KeyKind::Used),
     ("key.converter", KeyKind::Used),
@@ -334,6 +380,9 @@ const KNOWN_KEYS: &[(&str, KeyKind)] = &[
 ];
 
 /// Where Kafka Connect's JSON converter lives; the only converter we emit.
+/// Per-table snapshot SELECT overrides are keys under this prefix.
+const OVERRIDE_PREFIX: &str = "snapshot.select.statement.overrides.";
+
 const JSON_CONVERTER: &str = "org.apache.kafka.connect.json.JsonConverter";
 const MYSQL_CONNECTOR: &str = "io.debezium.connector.mysql.MySqlConnector";
 
@@ -403,6 +452,9 @@ impl Config {
         }
 
         for k in raw.keys() {
+            if k.starts_with(OVERRIDE_PREFIX) {
+                continue;
+            }
             match KNOWN_KEYS.iter().find(|(known, _)| known == k) {
                 Some((_, KeyKind::Used)) => {}
                 Some((_, KeyKind::Ignored(why))) => {
@@ -483,6 +535,12 @@ impl Config {
             database_exclude: r.patterns("database.exclude.list"),
             table_include: r.patterns("table.include.list"),
             table_exclude: r.patterns("table.exclude.list"),
+            raw: [
+                r.opt_str("database.include.list"),
+                r.opt_str("database.exclude.list"),
+                r.opt_str("table.include.list"),
+                r.opt_str("table.exclude.list"),
+            ],
         };
         if filter.database_include.is_some() && filter.database_exclude.is_some() {
             r.problems
@@ -584,6 +642,43 @@ impl Config {
             r.problems.push("max.batch.size: must be at least 1".into());
         }
         let connect_timeout = r.millis_or("connect.timeout.ms", 30_000);
+        let snapshot_chunk_size = match r.opt_parse::<usize>("snapshot.fetch.size") {
+            Some(n) => n,
+            None => r.parse_or("incremental.snapshot.chunk.size", 4096usize),
+        };
+        if snapshot_chunk_size == 0 {
+            r.problems
+                .push("snapshot.fetch.size: must be at least 1".into());
+        }
+        let snapshot_lock_timeout = r.millis_or("snapshot.lock.timeout.ms", 10_000);
+        let snapshot_include = r.patterns("snapshot.include.collection.list");
+        let mut snapshot_overrides = BTreeMap::new();
+        let listed: Vec<String> = r
+            .opt_str("snapshot.select.statement.overrides")
+            .map(|l| {
+                l.split(',')
+                    .map(|t| t.trim().to_string())
+                    .filter(|t| !t.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for t in &listed {
+            match r.opt_str(&format!("{OVERRIDE_PREFIX}{t}")) {
+                Some(sql) => {
+                    snapshot_overrides.insert(t.clone(), sql);
+                }
+                None => r.problems.push(format!(
+                    "snapshot.select.statement.overrides lists {t:?} but {OVERRIDE_PREFIX}{t} is not set"
+                )),
+            }
+        }
+        for k in raw.keys().filter_map(|k| k.strip_prefix(OVERRIDE_PREFIX)) {
+            if !listed.iter().any(|t| t == k) {
+                r.problems.push(format!(
+                    "{OVERRIDE_PREFIX}{k} is set but {k:?} is not listed in snapshot.select.statement.overrides"
+                ));
+            }
+        }
 
         if !problems.is_empty() {
             return Err(ConfigProblems(problems));
@@ -614,6 +709,10 @@ impl Config {
             poll_interval,
             max_batch_records,
             connect_timeout,
+            snapshot_chunk_size,
+            snapshot_lock_timeout,
+            snapshot_include,
+            snapshot_overrides,
         })
     }
 
@@ -819,10 +918,16 @@ mod tests {
 
     #[test]
     fn filters_are_anchored_regexes() {
-        let f = TableFilter {
-            table_include: Some(Patterns::parse("inventory\\.cust.*, shop.orders").unwrap()),
-            ..Default::default()
-        };
+        let f = TableFilter::from_lists([
+            None,
+            None,
+            Some("inventory\\.cust.*, shop.orders".into()),
+            None,
+        ])
+        .unwrap();
+        assert!(TableFilter::from_signature(&f.signature())
+            .unwrap()
+            .includes("shop", "orders"));
         assert!(f.includes("inventory", "customers"));
         assert!(f.includes("shop", "orders"));
         assert!(!f.includes("shop", "orders2"));

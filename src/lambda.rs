@@ -5,7 +5,9 @@
 //! (`Retryable` / `NonRetryable`, see [`crate::Error::is_retryable`]).
 //!
 //! Accepted payloads: an EventBridge scheduled event (`"detail-type":
-//! "Scheduled Event"`), `{}` or `{"action": "poll"}`. The poll's budget is
+//! "Scheduled Event"`), `{}` or `{"action": "poll"}`; and `{"action":
+//! "snapshot", "tables": ["db.t1"]}`, which queues an ad-hoc snapshot that
+//! the following polls read chunk by chunk. The poll's budget is
 //! the invocation deadline minus a margin (`BINLOG_POLLER_DEADLINE_MARGIN_MS`,
 //! default 5 s: enough to release the lease and return), and never more
 //! than `poll.max.duration.ms`.
@@ -79,8 +81,28 @@ pub async fn handle_invocation(
             );
             Ok(serde_json::to_value(summary).unwrap_or(Value::Null))
         }
+        "snapshot" => {
+            let tables: Vec<String> = payload
+                .get("tables")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default();
+            let store = AnyStore::open(config).await?;
+            let cp = crate::poller::request_snapshot(config, &store, &tables).await?;
+            let queued: Vec<String> = cp
+                .snapshot
+                .iter()
+                .flat_map(|s| s.tables.iter().map(|t| format!("{}.{}", t.db, t.table)))
+                .collect();
+            Ok(serde_json::json!({"connector": config.name, "snapshot_queued": queued}))
+        }
         other => Err(Error::Config(ConfigProblems(vec![format!(
-            "unknown action {other:?}; expected \"poll\" (or a scheduled event)"
+            "unknown action {other:?}; expected \"poll\" or \"snapshot\" (or a scheduled event)"
         )]))),
     }
 }

@@ -43,6 +43,14 @@ enum Command {
         #[arg(long)]
         config: String,
     },
+    /// Queue an ad-hoc snapshot of tables; the following polls read them chunk by chunk.
+    Snapshot {
+        #[arg(long)]
+        config: String,
+        /// Comma-separated `db.table` list.
+        #[arg(long, value_delimiter = ',', required = true)]
+        tables: Vec<String>,
+    },
     /// Create the offset store (the DynamoDB table) for local use.
     Init {
         #[arg(long)]
@@ -125,6 +133,21 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             } else {
                 ExitCode::SUCCESS
             })
+        }
+        Command::Snapshot { config, tables } => {
+            let config = Config::from_file(&config)?;
+            let store = AnyStore::open(&config).await?;
+            let cp = binlog_poller::poller::request_snapshot(&config, &store, &tables).await?;
+            let queued: Vec<String> = cp
+                .snapshot
+                .iter()
+                .flat_map(|s| s.tables.iter().map(|t| format!("{}.{}", t.db, t.table)))
+                .collect();
+            println!(
+                "{}",
+                serde_json::json!({"connector": config.name, "snapshot_queued": queued})
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::Init { config } => {
             let config = Config::from_file(&config)?;

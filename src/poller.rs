@@ -31,13 +31,22 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use crate::config::{Config, SnapshotMode};
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+
+use crate::change::{Cell, Op, RowChange, SourceInfo, TableSchema};
+use crate::config::{Config, SnapshotMode, TableFilter};
 use crate::error::{Error, Result};
 use crate::event::{EncoderOptions, EventEncoder, Record};
 use crate::offsets::{new_owner_id, Acquire, Lease, OffsetStore};
-use crate::position::{BinlogPosition, Checkpoint, GtidSet, TxProgress};
+use crate::position::{
+    BinlogPosition, Checkpoint, GtidSet, KeyValue, SnapshotState, SnapshotTable, TxProgress,
+};
 use crate::sink::{KafkaSink, Sink};
-use crate::source::{connect, BinlogSource, ServerInfo, Source, SourceEvent, StartAt};
+use crate::source::{
+    connect, list_tables, BinlogSource, Chunk, ChunkReader, ServerInfo, Source, SourceEvent,
+    StartAt, TableInfo,
+};
 
 /// Bounds and batching of one poll.
 #[derive(Debug, Clone)]
@@ -124,6 +133,18 @@ pub struct PollSummary {
     /// Peak resident memory of the process so far, KiB.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub peak_rss_kb: Option<u64>,
+    /// Snapshot rows emitted (`op: r`).
+    pub snapshot_rows: u64,
+    /// Snapshot chunks read.
+    pub snapshot_chunks: u64,
+    /// Tables still to snapshot after this poll.
+    pub snapshot_tables_left: u64,
+    /// Longest table lock of a snapshot chunk, ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lock_hold_max_ms: Option<f64>,
+    /// 99th percentile of the chunk table locks, ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lock_hold_p99_ms: Option<f64>,
 }
 
 /// Microseconds since the Unix epoch.
@@ -146,47 +167,98 @@ struct TxState {
     skip: Option<(u64, u64)>,
 }
 
-/// The streaming loop: reads `source` from `start`, publishes to `sink`,
-/// checkpoints to `store` under `lease`. Generic so that it runs unchanged
-/// against memory implementations in unit tests.
-pub async fn stream<S: Source, K: Sink, O: OffsetStore>(
-    source: &mut S,
-    sink: &mut K,
-    store: &O,
-    lease: &Lease,
-    encoder: &mut EventEncoder,
-    start: Checkpoint,
-    opts: &PollOptions,
-) -> Result<PollSummary> {
-    let began = Instant::now();
-    let mut summary = PollSummary {
-        status: "ok".into(),
-        first_position: Some(start.resume_position().to_string()),
-        ..Default::default()
-    };
-    let mut boundary = start.position.clone();
-    let mut gtid_set: Option<GtidSet> = start.gtid_set.clone();
-    let mut event_ts = start.event_ts;
-    let mut resume_skip = start.transaction.clone();
-    let mut tx: Option<TxState> = None;
-    // What the store holds: a fresh connector has nothing, so even an
-    // unchanged start position gets written (else the next poll would
-    // start at the then-current end and skip what came in between).
-    let mut committed: Option<Checkpoint> = lease.checkpoint.clone();
-    let mut last_commit = Instant::now();
-    let mut buf: Vec<Record> = Vec::with_capacity(opts.max_batch_records.min(65_536));
-    let mut buf_bytes = 0usize;
-    let mut emitted: u64 = 0;
-    let mut budget_hit = false;
+/// Why [`Streamer::pump`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pump {
+    /// The source reached the current end of the binlog.
+    End,
+    /// The next transaction starts at or after the requested stop position.
+    ReachedStop,
+    /// The event budget (`poll.max.events`) is used up.
+    Budget,
+    /// The read deadline passed or a stop was requested.
+    Deadline,
+}
 
-    let checkpoint_now = |boundary: &BinlogPosition,
-                          gtid_set: &Option<GtidSet>,
-                          tx: &Option<TxState>,
-                          event_ts: u32| {
+/// The state of one poll: where it is in the binlog, what it buffered,
+/// what it checkpointed. [`Streamer::pump`] moves it through source events,
+/// [`Streamer::emit_chunk`] places a snapshot chunk at the current point,
+/// [`Streamer::finish`] sends the rest and writes the last checkpoint.
+#[derive(Debug)]
+pub struct Streamer<'a, K: Sink, O: OffsetStore> {
+    sink: &'a mut K,
+    store: &'a O,
+    lease: &'a Lease,
+    encoder: &'a mut EventEncoder,
+    opts: &'a PollOptions,
+    boundary: BinlogPosition,
+    gtid_set: Option<GtidSet>,
+    event_ts: u32,
+    resume_skip: Option<TxProgress>,
+    tx: Option<TxState>,
+    /// What the store holds. A fresh connector has nothing, so even an
+    /// unchanged start position gets written (else the next poll would
+    /// start at the then-current end and skip what came in between).
+    committed: Option<Checkpoint>,
+    last_commit: Instant,
+    buf: Vec<Record>,
+    buf_bytes: usize,
+    emitted: u64,
+    budget_hit: bool,
+    snapshot: Option<SnapshotState>,
+    initial_snapshot_done: bool,
+    filters: Option<String>,
+    lock_holds: Vec<Duration>,
+    began: Instant,
+    summary: PollSummary,
+}
+
+impl<'a, K: Sink, O: OffsetStore> Streamer<'a, K, O> {
+    /// A streamer resuming from `start`.
+    pub fn new(
+        sink: &'a mut K,
+        store: &'a O,
+        lease: &'a Lease,
+        encoder: &'a mut EventEncoder,
+        start: Checkpoint,
+        opts: &'a PollOptions,
+    ) -> Self {
+        Self {
+            summary: PollSummary {
+                status: "ok".into(),
+                first_position: Some(start.resume_position().to_string()),
+                ..Default::default()
+            },
+            sink,
+            store,
+            lease,
+            encoder,
+            opts,
+            boundary: start.position.clone(),
+            gtid_set: start.gtid_set.clone(),
+            event_ts: start.event_ts,
+            resume_skip: start.transaction.clone(),
+            tx: None,
+            committed: lease.checkpoint.clone(),
+            last_commit: Instant::now(),
+            buf: Vec::with_capacity(opts.max_batch_records.min(65_536)),
+            buf_bytes: 0,
+            emitted: 0,
+            budget_hit: false,
+            snapshot: start.snapshot.clone().filter(|s| !s.tables.is_empty()),
+            initial_snapshot_done: start.initial_snapshot_done,
+            filters: start.filters.clone(),
+            lock_holds: Vec::new(),
+            began: Instant::now(),
+        }
+    }
+
+    /// The checkpoint describing everything handled so far.
+    pub fn checkpoint(&self) -> Checkpoint {
         Checkpoint {
-            position: boundary.clone(),
-            gtid_set: gtid_set.clone(),
-            transaction: tx.as_ref().and_then(|t| {
+            position: self.boundary.clone(),
+            gtid_set: self.gtid_set.clone(),
+            transaction: self.tx.as_ref().and_then(|t| {
                 // Nothing of this transaction handled yet: the boundary says it all.
                 (t.rows_events > 0 || t.rows > 0).then(|| TxProgress {
                     start: t.start.clone(),
@@ -195,25 +267,87 @@ pub async fn stream<S: Source, K: Sink, O: OffsetStore>(
                     rows: t.rows,
                 })
             }),
-            event_ts,
+            event_ts: self.event_ts,
+            snapshot: self.snapshot.clone(),
+            initial_snapshot_done: self.initial_snapshot_done,
+            filters: self.filters.clone(),
         }
-    };
+    }
 
-    while !budget_hit {
-        if Instant::now() >= opts.read_deadline || opts.stop.load(Ordering::Relaxed) {
-            break;
+    /// Where a dump must start to continue from here.
+    pub fn start_at(&self, gtid_mode: bool) -> StartAt {
+        match (&self.gtid_set, gtid_mode) {
+            (Some(set), true) => StartAt::Gtid(set.clone()),
+            _ => StartAt::Position(self.checkpoint().resume_position().clone()),
         }
-        let Some(ev) = source.next().await? else {
-            summary.caught_up = source.reached_end();
-            break;
-        };
+    }
+
+    /// The partly published transaction to resume, for the source.
+    pub fn resume_transaction(&self) -> Option<TxProgress> {
+        self.checkpoint().transaction
+    }
+
+    /// The current binlog boundary (after the last whole transaction).
+    pub fn boundary(&self) -> &BinlogPosition {
+        &self.boundary
+    }
+
+    /// Whether the budget still allows work.
+    pub fn can_continue(&self) -> bool {
+        !self.budget_hit
+            && Instant::now() < self.opts.read_deadline
+            && !self.opts.stop.load(Ordering::Relaxed)
+    }
+
+    /// The snapshot in progress.
+    pub fn snapshot(&self) -> Option<&SnapshotState> {
+        self.snapshot.as_ref()
+    }
+
+    /// Whether the initial snapshot has completed.
+    pub fn initial_snapshot_done(&self) -> bool {
+        self.initial_snapshot_done
+    }
+
+    /// Reads source events until the end of the log, the budget, or (with
+    /// `stop_at`) the first transaction that starts at or after it.
+    pub async fn pump<S: Source>(
+        &mut self,
+        source: &mut S,
+        stop_at: Option<&BinlogPosition>,
+    ) -> Result<Pump> {
+        loop {
+            if self.budget_hit {
+                return Ok(Pump::Budget);
+            }
+            if !self.can_continue() {
+                return Ok(Pump::Deadline);
+            }
+            let Some(ev) = source.next().await? else {
+                if source.reached_end() {
+                    self.summary.caught_up = true;
+                    return Ok(Pump::End);
+                }
+                return Ok(Pump::Deadline);
+            };
+            if let (Some(stop), SourceEvent::Begin { start, .. }) = (stop_at, &ev) {
+                if start >= stop {
+                    return Ok(Pump::ReachedStop);
+                }
+            }
+            self.apply(ev)?;
+            self.maybe_flush().await?;
+        }
+    }
+
+    fn apply(&mut self, ev: SourceEvent) -> Result<()> {
         match ev {
             SourceEvent::Begin {
                 start: s,
                 gtid,
                 mysql_gtid,
             } => {
-                let skip = match resume_skip.take() {
+                let skip = match self.resume_skip.take() {
                     Some(p)
                         if p.start == s
                             || (p.gtid.is_some() && p.gtid.as_deref() == gtid.as_deref()) =>
@@ -227,7 +361,7 @@ pub async fn stream<S: Source, K: Sink, O: OffsetStore>(
                     }
                     None => None,
                 };
-                tx = Some(TxState {
+                self.tx = Some(TxState {
                     start: s,
                     gtid: gtid.map(|g| g.to_string()),
                     mysql_gtid,
@@ -237,18 +371,18 @@ pub async fn stream<S: Source, K: Sink, O: OffsetStore>(
                 });
             }
             SourceEvent::Rows(changes) => {
-                let Some(t) = tx.as_mut() else {
+                let Some(t) = self.tx.as_mut() else {
                     // Rows outside a transaction cannot be checkpointed
                     // precisely; the server never sends them in ROW format.
                     return Err(Error::Decode {
-                        position: boundary.to_string(),
+                        position: self.boundary.to_string(),
                         reason: "rows event outside a transaction".into(),
                     });
                 };
                 let (skip_events, skip_rows) = t.skip.unwrap_or((0, 0));
                 if t.rows_events < skip_events {
                     t.rows_events += 1;
-                    continue;
+                    return Ok(());
                 }
                 let first_row = if t.rows_events == skip_events {
                     skip_rows
@@ -256,134 +390,361 @@ pub async fn stream<S: Source, K: Sink, O: OffsetStore>(
                     0
                 };
                 let now = now_us();
-                let mut stopped = false;
+                let mut stopped_at = None;
                 for (i, change) in changes.iter().enumerate() {
                     if (i as u64) < first_row {
                         continue;
                     }
-                    if opts.max_events.is_some_and(|m| emitted >= m) {
-                        t.rows = i as u64;
-                        stopped = true;
+                    if self.opts.max_events.is_some_and(|m| self.emitted >= m) {
+                        stopped_at = Some(i as u64);
                         break;
                     }
-                    let before = buf.len();
-                    encoder.encode(change, now, &mut buf);
-                    buf_bytes += buf[before..].iter().map(Record::size).sum::<usize>();
-                    emitted += 1;
-                    event_ts = change.source.ts_sec;
+                    for part in held_back(self.snapshot.as_ref(), change) {
+                        let before = self.buf.len();
+                        self.encoder.encode(&part, now, &mut self.buf);
+                        self.buf_bytes +=
+                            self.buf[before..].iter().map(Record::size).sum::<usize>();
+                    }
+                    self.emitted += 1;
+                    self.event_ts = change.source.ts_sec;
                 }
-                if stopped {
-                    budget_hit = true;
-                } else {
-                    t.rows_events += 1;
-                    t.rows = 0;
-                    if opts.max_events.is_some_and(|m| emitted >= m) {
-                        budget_hit = true;
+                let t = self.tx.as_mut().expect("checked above");
+                match stopped_at {
+                    Some(i) => {
+                        t.rows = i;
+                        self.budget_hit = true;
+                    }
+                    None => {
+                        t.rows_events += 1;
+                        t.rows = 0;
+                        if self.opts.max_events.is_some_and(|m| self.emitted >= m) {
+                            self.budget_hit = true;
+                        }
                     }
                 }
             }
             SourceEvent::Commit { next, ts_sec } => {
-                if let Some(t) = tx.take() {
+                if let Some(t) = self.tx.take() {
                     if let (Some(set), Some((sid, gno))) =
-                        (gtid_set.as_mut(), t.mysql_gtid.as_ref())
+                        (self.gtid_set.as_mut(), t.mysql_gtid.as_ref())
                     {
                         set.add(sid, *gno);
                     }
                 }
-                boundary = next;
-                event_ts = ts_sec;
-                summary.transactions += 1;
+                self.boundary = next;
+                self.event_ts = ts_sec;
+                self.summary.transactions += 1;
             }
             SourceEvent::Advance { next, ts_sec } => {
-                if tx.is_none() {
-                    boundary = next;
+                if self.tx.is_none() {
+                    self.boundary = next;
                     if ts_sec > 0 {
-                        event_ts = ts_sec;
+                        self.event_ts = ts_sec;
                     }
                 }
             }
         }
-        if buf.len() >= opts.max_batch_records || buf_bytes >= opts.max_batch_bytes {
-            flush(sink, &mut buf, &mut buf_bytes, &mut summary, opts).await?;
-            if last_commit.elapsed() >= opts.flush_interval {
-                let cp = checkpoint_now(&boundary, &gtid_set, &tx, event_ts);
-                commit(store, lease, &cp, &mut committed, &mut summary, opts).await?;
-                last_commit = Instant::now();
+        Ok(())
+    }
+
+    /// Emits a snapshot chunk of the first table of the snapshot as `op: r`
+    /// records at the current point of the stream (which the caller brought
+    /// to the chunk's position), and moves the table's cursor.
+    pub async fn emit_chunk(&mut self, table: &Arc<TableSchema>, chunk: Chunk) -> Result<()> {
+        self.lock_holds.push(chunk.lock_held);
+        self.summary.snapshot_chunks += 1;
+        let Some(state) = self.snapshot.as_mut() else {
+            return Ok(());
+        };
+        let last_table = state.tables.len() == 1;
+        let last_of_snapshot = state.initial && last_table && !chunk.more;
+        let n = chunk.rows.len();
+        let now = now_us();
+        let ts_sec = (now / 1_000_000) as u32;
+        for (i, row) in chunk.rows.into_iter().enumerate() {
+            let marker = if last_of_snapshot && i + 1 == n {
+                "last"
+            } else {
+                "true"
+            };
+            let change = RowChange {
+                table: Arc::clone(table),
+                op: Op::Read,
+                before: None,
+                after: Some(row),
+                source: SourceInfo {
+                    position: chunk.position.clone(),
+                    row: 0,
+                    ts_sec,
+                    server_id: 0,
+                    gtid: None,
+                    thread: None,
+                    snapshot: Some(marker),
+                },
+            };
+            let before = self.buf.len();
+            self.encoder.encode(&change, now, &mut self.buf);
+            self.buf_bytes += self.buf[before..].iter().map(Record::size).sum::<usize>();
+            self.emitted += 1;
+            self.summary.snapshot_rows += 1;
+            if self.buf.len() >= self.opts.max_batch_records
+                || self.buf_bytes >= self.opts.max_batch_bytes
+            {
+                // The chunk is not fully in the stream yet: send without a
+                // checkpoint; the cursor moves only once all of it is out.
+                self.flush().await?;
+            }
+        }
+        let state = self.snapshot.as_mut().expect("checked above");
+        let t = &mut state.tables[0];
+        t.rows += n as u64;
+        if let Some(k) = chunk.last_key {
+            t.cursor = Some(k);
+        }
+        if !chunk.more {
+            let done = state.tables.remove(0);
+            tracing::info!(db = %done.db, table = %done.table, rows = done.rows, "table snapshot complete");
+            if state.tables.is_empty() {
+                if state.initial {
+                    self.initial_snapshot_done = true;
+                }
+                self.snapshot = None;
+            }
+        }
+        if self.opts.max_events.is_some_and(|m| self.emitted >= m) {
+            self.budget_hit = true;
+        }
+        self.maybe_flush().await
+    }
+
+    /// Records the key columns the first snapshot table is chunked by.
+    pub fn set_snapshot_key(&mut self, columns: Vec<String>) {
+        if let Some(t) = self.snapshot.as_mut().and_then(|s| s.tables.first_mut()) {
+            t.key_columns = columns;
+        }
+    }
+
+    /// Drops the first table of the snapshot (it no longer exists).
+    pub fn skip_snapshot_table(&mut self) {
+        if let Some(state) = self.snapshot.as_mut() {
+            if !state.tables.is_empty() {
+                let t = state.tables.remove(0);
+                tracing::warn!(db = %t.db, table = %t.table, "table to snapshot no longer exists; skipped");
+            }
+            if state.tables.is_empty() {
+                if state.initial {
+                    self.initial_snapshot_done = true;
+                }
+                self.snapshot = None;
             }
         }
     }
-    flush(sink, &mut buf, &mut buf_bytes, &mut summary, opts).await?;
-    let cp = checkpoint_now(&boundary, &gtid_set, &tx, event_ts);
-    commit(store, lease, &cp, &mut committed, &mut summary, opts).await?;
 
-    summary.events = emitted;
-    summary.partial_transaction = cp.transaction.is_some();
-    summary.last_position = Some(
-        cp.transaction
-            .as_ref()
-            .map_or(&cp.position, |t| &t.start)
-            .to_string(),
-    );
-    summary.gtid_set = cp.gtid_set.as_ref().map(ToString::to_string);
-    let now_sec = (now_us() / 1_000_000) as u64;
-    summary.lag_seconds = if summary.caught_up || cp.event_ts == 0 {
-        0
-    } else {
-        now_sec.saturating_sub(u64::from(cp.event_ts))
-    };
-    summary.duration_ms = began.elapsed().as_millis() as u64;
-    summary.peak_rss_kb = crate::telemetry::peak_rss_kb();
-    Ok(summary)
+    async fn maybe_flush(&mut self) -> Result<()> {
+        if self.buf.len() >= self.opts.max_batch_records
+            || self.buf_bytes >= self.opts.max_batch_bytes
+        {
+            self.flush().await?;
+            if self.last_commit.elapsed() >= self.opts.flush_interval {
+                self.commit().await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let records = std::mem::take(&mut self.buf);
+        let n = records.len() as u64;
+        let limit = self
+            .opts
+            .hard_deadline
+            .saturating_duration_since(Instant::now());
+        match tokio::time::timeout(limit, self.sink.send(records)).await {
+            Ok(r) => r?,
+            Err(_) => {
+                return Err(Error::Timeout {
+                    what: "publishing to Kafka before the poll deadline".into(),
+                    limit,
+                })
+            }
+        }
+        crate::fault::point("after_publish");
+        self.summary.records += n;
+        self.summary.bytes += self.buf_bytes as u64;
+        self.summary.batches += 1;
+        self.buf_bytes = 0;
+        Ok(())
+    }
+
+    async fn commit(&mut self) -> Result<()> {
+        let cp = self.checkpoint();
+        if self.committed.as_ref() == Some(&cp) {
+            return Ok(());
+        }
+        self.store
+            .commit(self.lease, &cp, self.opts.lease_ttl)
+            .await?;
+        tracing::debug!(position = %cp.position, partial = cp.transaction.is_some(), "checkpoint written");
+        self.committed = Some(cp);
+        self.last_commit = Instant::now();
+        self.summary.checkpoints += 1;
+        Ok(())
+    }
+
+    /// Sends the rest, writes the final checkpoint, returns the summary.
+    pub async fn finish(mut self) -> Result<PollSummary> {
+        self.flush().await?;
+        self.commit().await?;
+        let cp = self.checkpoint();
+        let mut s = self.summary;
+        s.events = self.emitted;
+        s.partial_transaction = cp.transaction.is_some();
+        s.last_position = Some(cp.resume_position().to_string());
+        s.gtid_set = cp.gtid_set.as_ref().map(ToString::to_string);
+        s.snapshot_tables_left = cp.snapshot.as_ref().map_or(0, |st| st.tables.len() as u64);
+        let now_sec = (now_us() / 1_000_000) as u64;
+        s.lag_seconds = if s.caught_up || cp.event_ts == 0 {
+            0
+        } else {
+            now_sec.saturating_sub(u64::from(cp.event_ts))
+        };
+        if !self.lock_holds.is_empty() {
+            let mut holds = self.lock_holds;
+            holds.sort_unstable();
+            let p99 = holds[((holds.len() as f64 * 0.99).ceil() as usize)
+                .saturating_sub(1)
+                .min(holds.len() - 1)];
+            s.lock_hold_max_ms = Some(ms(holds[holds.len() - 1]));
+            s.lock_hold_p99_ms = Some(ms(p99));
+        }
+        s.duration_ms = self.began.elapsed().as_millis() as u64;
+        s.peak_rss_kb = crate::telemetry::peak_rss_kb();
+        Ok(s)
+    }
 }
 
-async fn flush<K: Sink>(
-    sink: &mut K,
-    buf: &mut Vec<Record>,
-    bytes: &mut usize,
-    summary: &mut PollSummary,
-    opts: &PollOptions,
-) -> Result<()> {
-    if buf.is_empty() {
-        return Ok(());
-    }
-    let records = std::mem::take(buf);
-    let n = records.len() as u64;
-    let limit = opts.hard_deadline.saturating_duration_since(Instant::now());
-    match tokio::time::timeout(limit, sink.send(records)).await {
-        Ok(r) => r?,
-        Err(_) => {
-            return Err(Error::Timeout {
-                what: "publishing to Kafka before the poll deadline".into(),
-                limit,
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0
+}
+
+/// The parts of a streamed change a consumer may see while its table is
+/// being snapshotted with `suppress` (the consumer never saw the table):
+/// changes to keys above the snapshot cursor are held back, because a later
+/// chunk, read after them, carries their effect. A primary-key change is
+/// judged half by half (delete of the old key, create of the new one).
+/// Integer keys are compared exactly; for other key types no change is held
+/// back, which never loses data but may show an update before the row's
+/// snapshot read.
+fn held_back(snapshot: Option<&SnapshotState>, change: &RowChange) -> Vec<RowChange> {
+    let Some(st) = snapshot else {
+        return vec![change.clone()];
+    };
+    let t = &*change.table;
+    let Some(entry) = st
+        .tables
+        .iter()
+        .find(|e| e.suppress && e.db == t.db && e.table == t.table)
+    else {
+        return vec![change.clone()];
+    };
+    let Some(cursor) = &entry.cursor else {
+        // Nothing of this table read yet: every key is above the cursor.
+        return Vec::new();
+    };
+    let idx: Option<Vec<usize>> = entry
+        .key_columns
+        .iter()
+        .map(|k| {
+            t.columns
+                .iter()
+                .position(|c| c.name.eq_ignore_ascii_case(k))
+        })
+        .collect();
+    let Some(idx) = idx else {
+        return vec![change.clone()];
+    };
+    let cursor_ints: Option<Vec<i128>> = cursor
+        .iter()
+        .map(|k| match k {
+            KeyValue::Int(i) => Some(i128::from(*i)),
+            KeyValue::UInt(u) => Some(i128::from(*u)),
+            _ => None,
+        })
+        .collect();
+    let Some(cursor_ints) = cursor_ints else {
+        return vec![change.clone()];
+    };
+    let key_of = |row: &Option<Vec<Cell>>| -> Option<Vec<i128>> {
+        let row = row.as_ref()?;
+        idx.iter()
+            .map(|&i| match row.get(i)? {
+                Cell::Int(v) => Some(i128::from(*v)),
+                Cell::UInt(v) => Some(i128::from(*v)),
+                _ => None,
             })
+            .collect()
+    };
+    let visible = |row: &Option<Vec<Cell>>| key_of(row).map(|k| k <= cursor_ints);
+    match change.op {
+        Op::Create | Op::Read => match visible(&change.after) {
+            Some(false) => Vec::new(),
+            _ => vec![change.clone()],
+        },
+        Op::Delete => match visible(&change.before) {
+            Some(false) => Vec::new(),
+            _ => vec![change.clone()],
+        },
+        Op::Update => {
+            let (b, a) = (visible(&change.before), visible(&change.after));
+            if key_of(&change.before) == key_of(&change.after) {
+                return match a {
+                    Some(false) => Vec::new(),
+                    _ => vec![change.clone()],
+                };
+            }
+            let mut out = Vec::new();
+            if b != Some(false) {
+                out.push(RowChange {
+                    op: Op::Delete,
+                    after: None,
+                    ..change.clone()
+                });
+            }
+            if a != Some(false) {
+                out.push(RowChange {
+                    op: Op::Create,
+                    before: None,
+                    ..change.clone()
+                });
+            }
+            if out.len() == 2 {
+                // Both halves visible: keep it one update (the encoder splits it).
+                return vec![change.clone()];
+            }
+            out
         }
     }
-    crate::fault::point("after_publish");
-    summary.records += n;
-    summary.bytes += *bytes as u64;
-    summary.batches += 1;
-    *bytes = 0;
-    Ok(())
 }
 
-async fn commit<O: OffsetStore>(
+/// The streaming loop alone: reads `source` from `start` to its end,
+/// publishes to `sink`, checkpoints to `store` under `lease`. Generic so
+/// that it runs unchanged against memory implementations in unit tests.
+pub async fn stream<S: Source, K: Sink, O: OffsetStore>(
+    source: &mut S,
+    sink: &mut K,
     store: &O,
     lease: &Lease,
-    cp: &Checkpoint,
-    committed: &mut Option<Checkpoint>,
-    summary: &mut PollSummary,
+    encoder: &mut EventEncoder,
+    start: Checkpoint,
     opts: &PollOptions,
-) -> Result<()> {
-    if committed.as_ref() == Some(cp) {
-        return Ok(());
-    }
-    store.commit(lease, cp, opts.lease_ttl).await?;
-    *committed = Some(cp.clone());
-    summary.checkpoints += 1;
-    tracing::debug!(position = %cp.position, partial = cp.transaction.is_some(), "checkpoint written");
-    Ok(())
+) -> Result<PollSummary> {
+    let mut st = Streamer::new(sink, store, lease, encoder, start, opts);
+    st.pump(source, None).await?;
+    st.finish().await
 }
-
 /// Takes the lease, runs one poll against the configured servers and
 /// releases the lease. Returns a `lease_held` summary (not an error) when
 /// another poller is running.
@@ -427,6 +788,147 @@ pub async fn poll_once_with_stop<O: OffsetStore>(
     Ok(summary)
 }
 
+/// Set once per process for `snapshot.mode=always`.
+static ALWAYS_SNAPSHOT_QUEUED: OnceLock<()> = OnceLock::new();
+
+/// Captured tables a snapshot reads, `(db, table)`.
+fn snapshot_tables(
+    config: &Config,
+    tables: &[(String, String)],
+    filter: &TableFilter,
+) -> Vec<(String, String)> {
+    tables
+        .iter()
+        .filter(|(d, t)| filter.includes(d, t))
+        .filter(|(d, t)| {
+            config
+                .snapshot_include
+                .as_ref()
+                .is_none_or(|p| p.matches(&format!("{d}.{t}")))
+        })
+        .cloned()
+        .collect()
+}
+
+fn queue(state: &mut SnapshotState, tables: Vec<(String, String)>, suppress: bool) {
+    for (db, table) in tables {
+        if !state.tables.iter().any(|t| t.db == db && t.table == table) {
+            state.tables.push(SnapshotTable {
+                db,
+                table,
+                suppress,
+                key_columns: Vec::new(),
+                cursor: None,
+                rows: 0,
+            });
+        }
+    }
+}
+
+/// Decides where this poll starts and which snapshots it owes, from the
+/// stored checkpoint, `snapshot.mode` and the table filters.
+async fn plan_start<O: OffsetStore>(
+    config: &Config,
+    lease: &Lease,
+    info: &ServerInfo,
+    meta: &mut mysql_async::Conn,
+    _store: &O,
+) -> Result<Checkpoint> {
+    let mode = config.snapshot_mode;
+    let wants_initial = matches!(
+        mode,
+        SnapshotMode::Initial
+            | SnapshotMode::InitialOnly
+            | SnapshotMode::WhenNeeded
+            | SnapshotMode::Always
+    );
+    let fresh = || Checkpoint::at(info.end.clone(), info.gtid_executed.clone());
+    let mut start = match &lease.checkpoint {
+        Some(cp) if info.resume_point_available(meta, cp).await? => cp.clone(),
+        Some(cp) if mode == SnapshotMode::WhenNeeded => {
+            tracing::warn!(position = %cp.resume_position(), "stored position was purged from the server; taking a new snapshot (snapshot.mode=when_needed)");
+            let mut c = fresh();
+            c.snapshot = Some(SnapshotState {
+                tables: Vec::new(),
+                initial: true,
+            });
+            c
+        }
+        Some(cp) => {
+            return Err(Error::PositionPurged {
+                server: info.server.clone(),
+                position: cp.resume_position().to_string(),
+            })
+        }
+        None if wants_initial => {
+            tracing::info!(position = %info.end, "no stored offset; starting an initial snapshot at the current binlog position");
+            let mut c = fresh();
+            c.snapshot = Some(SnapshotState {
+                tables: Vec::new(),
+                initial: true,
+            });
+            c
+        }
+        None => {
+            tracing::info!(position = %info.end, "no stored offset; starting at the current end of the binlog");
+            fresh()
+        }
+    };
+    let needs_tables = start
+        .snapshot
+        .as_ref()
+        .is_some_and(|s| s.initial && s.tables.is_empty() && !start.initial_snapshot_done)
+        || (mode == SnapshotMode::Always && lease.checkpoint.is_some())
+        || start
+            .filters
+            .as_deref()
+            .is_some_and(|f| f != config.filter.signature());
+    if needs_tables {
+        let all = list_tables(meta, &info.server).await?;
+        if let Some(state) = start
+            .snapshot
+            .as_mut()
+            .filter(|s| s.initial && s.tables.is_empty())
+        {
+            queue(state, snapshot_tables(config, &all, &config.filter), true);
+            if state.tables.is_empty() {
+                start.snapshot = None;
+                start.initial_snapshot_done = true;
+            }
+        }
+        if mode == SnapshotMode::Always
+            && lease.checkpoint.is_some()
+            && ALWAYS_SNAPSHOT_QUEUED.set(()).is_ok()
+        {
+            let state = start.snapshot.get_or_insert_with(SnapshotState::default);
+            queue(state, snapshot_tables(config, &all, &config.filter), false);
+        }
+        if let Some(old) = start
+            .filters
+            .as_deref()
+            .filter(|f| *f != config.filter.signature())
+        {
+            // Tables the new filters capture and the old ones did not: the
+            // consumer has never seen them, so they are snapshotted.
+            let old = TableFilter::from_signature(old).unwrap_or_default();
+            let added: Vec<(String, String)> = snapshot_tables(config, &all, &config.filter)
+                .into_iter()
+                .filter(|(d, t)| !old.includes(d, t))
+                .collect();
+            if !added.is_empty() {
+                tracing::info!(
+                    tables = added.len(),
+                    "table filters changed; snapshotting the newly included tables"
+                );
+                let state = start.snapshot.get_or_insert_with(SnapshotState::default);
+                queue(state, added, true);
+            }
+        }
+    }
+    start.filters = Some(config.filter.signature());
+    Ok(start)
+}
+
 async fn poll_with_lease<O: OffsetStore>(
     config: &Config,
     store: &O,
@@ -439,55 +941,179 @@ async fn poll_with_lease<O: OffsetStore>(
     for w in info.check()? {
         tracing::warn!(server = %server, "{w}");
     }
-    let start = match &lease.checkpoint {
-        Some(cp) => {
-            if !info.resume_point_available(&mut meta, cp).await? {
-                return Err(Error::PositionPurged {
-                    server,
-                    position: cp.resume_position().to_string(),
-                });
-            }
-            cp.clone()
-        }
-        None => match config.snapshot_mode {
-            SnapshotMode::Never | SnapshotMode::NoData | SnapshotMode::Recovery => {
-                tracing::info!(position = %info.end, "no stored offset; starting at the current end of the binlog");
-                Checkpoint::at(info.end.clone(), info.gtid_executed.clone())
-            }
-            mode => {
-                return Err(Error::Config(crate::config::ConfigProblems(vec![format!(
-                    "snapshot.mode={mode:?} needs an initial snapshot, which this version cannot take yet; set snapshot.mode=never (or no_data) to start streaming from the current binlog position"
-                )])))
-            }
-        },
-    };
-    let start_at = match (&start.gtid_set, info.gtid_mode()) {
-        (Some(set), true) => StartAt::Gtid(set.clone()),
-        _ => StartAt::Position(start.resume_position().clone()),
-    };
-    // The sink connects before the dump so a dead broker fails fast.
+    let start = plan_start(config, lease, &info, &mut meta, store).await?;
+    let _ = meta.disconnect().await;
+    if config.snapshot_mode == SnapshotMode::InitialOnly
+        && start.initial_snapshot_done
+        && start.snapshot.is_none()
+    {
+        return Ok(PollSummary {
+            status: "snapshot_complete".into(),
+            first_position: Some(start.position.to_string()),
+            last_position: Some(start.position.to_string()),
+            ..Default::default()
+        });
+    }
+    // The sink connects before reading so a dead broker fails fast.
     let mut sink = KafkaSink::connect(config.into()).await?;
-    let mut source = BinlogSource::open(
-        config,
-        info.flavor,
-        &start_at,
-        start.transaction.clone(),
-        meta,
-        opts.read_deadline,
-    )
-    .await?;
     let mut encoder = EventEncoder::new(EncoderOptions::from(config));
-    let result = stream(
-        &mut source,
-        &mut sink,
-        store,
-        lease,
-        &mut encoder,
-        start,
-        opts,
-    )
+    let mut st = Streamer::new(&mut sink, store, lease, &mut encoder, start, opts);
+    let gtid_mode = info.gtid_mode();
+
+    if st.snapshot().is_some() {
+        let mut reader = ChunkReader::connect(config, config.snapshot_lock_timeout).await?;
+        let mut tables: std::collections::HashMap<(String, String), Option<TableInfo>> =
+            Default::default();
+        while st.can_continue() {
+            let Some(front) = st.snapshot().and_then(|s| s.tables.first()).cloned() else {
+                break;
+            };
+            let key = (front.db.clone(), front.table.clone());
+            if !tables.contains_key(&key) {
+                let t = reader.table(&front.db, &front.table).await?;
+                tables.insert(key.clone(), t);
+            }
+            let Some(table) = tables.get(&key).cloned().flatten() else {
+                st.skip_snapshot_table();
+                continue;
+            };
+            if front.key_columns.is_empty() && !table.chunk_key.is_empty() {
+                st.set_snapshot_key(
+                    table
+                        .chunk_key
+                        .iter()
+                        .map(|&i| table.schema.columns[i].name.clone())
+                        .collect(),
+                );
+            }
+            let select_override = config
+                .snapshot_overrides
+                .get(&format!("{}.{}", front.db, front.table));
+            let Some(chunk) = reader
+                .read_chunk(
+                    &table,
+                    front.cursor.as_deref(),
+                    config.snapshot_chunk_size,
+                    select_override.map(String::as_str),
+                )
+                .await?
+            else {
+                // Lock not granted in time: stream now, retry the chunk next poll.
+                break;
+            };
+            tracing::debug!(db = %front.db, table = %front.table, rows = chunk.rows.len(), lock_ms = chunk.lock_held.as_secs_f64() * 1000.0, position = %chunk.position, "snapshot chunk read");
+            if chunk.position > *st.boundary() || st.resume_transaction().is_some() {
+                let mut source = BinlogSource::open(
+                    config,
+                    info.flavor,
+                    &st.start_at(gtid_mode),
+                    st.resume_transaction(),
+                    opts.read_deadline,
+                )
+                .await?;
+                let pumped = st.pump(&mut source, Some(&chunk.position)).await;
+                source.close().await;
+                match pumped? {
+                    Pump::ReachedStop | Pump::End => {}
+                    // Not at the chunk's position yet: drop the chunk, read it again next poll.
+                    Pump::Budget | Pump::Deadline => break,
+                }
+            }
+            st.emit_chunk(&table.schema, chunk).await?;
+        }
+        reader.close().await;
+    }
+    let stop_after_snapshot = config.snapshot_mode == SnapshotMode::InitialOnly
+        && st.initial_snapshot_done()
+        && st.snapshot().is_none();
+    if !stop_after_snapshot && st.can_continue() {
+        let mut source = BinlogSource::open(
+            config,
+            info.flavor,
+            &st.start_at(gtid_mode),
+            st.resume_transaction(),
+            opts.read_deadline,
+        )
+        .await?;
+        let pumped = st.pump(&mut source, None).await;
+        source.close().await;
+        pumped?;
+    }
+    st.finish().await
+}
+
+/// Queues `tables` (`db.table`) for an ad-hoc snapshot: stored with the
+/// checkpoint, read chunk by chunk by the following polls while streaming
+/// goes on. Tables the connector already streams are re-read without
+/// holding back their stream events (their deletes must still reach the
+/// consumer).
+pub async fn request_snapshot<O: OffsetStore>(
+    config: &Config,
+    store: &O,
+    tables: &[String],
+) -> Result<Checkpoint> {
+    let mut parsed = Vec::new();
+    let mut problems = Vec::new();
+    for t in tables {
+        match t.split_once('.') {
+            Some((d, n)) if !d.is_empty() && !n.is_empty() => {
+                if config.filter.includes(d, n) {
+                    parsed.push((d.to_string(), n.to_string()));
+                } else {
+                    problems.push(format!(
+                        "{t}: not captured by the connector's include/exclude lists"
+                    ));
+                }
+            }
+            _ => problems.push(format!("{t}: expected db.table")),
+        }
+    }
+    if !problems.is_empty() || parsed.is_empty() {
+        if parsed.is_empty() && problems.is_empty() {
+            problems.push("no tables given; pass --tables db.t1,db.t2".into());
+        }
+        return Err(Error::Config(crate::config::ConfigProblems(problems)));
+    }
+    let owner = new_owner_id();
+    let lease = match store.acquire(&owner, Duration::from_secs(30)).await? {
+        Acquire::Acquired(l) => l,
+        Acquire::Held { owner, .. } => {
+            return Err(Error::Offsets {
+                store: store.describe(),
+                during: "queueing a snapshot",
+                reason: format!("a poll holds the lease ({owner}); try again when it finished"),
+            })
+        }
+    };
+    let result = async {
+        let mut cp = match lease.checkpoint.clone() {
+            Some(cp) => cp,
+            None => {
+                let mut conn = connect(config).await?;
+                let info = ServerInfo::read(&mut conn, &config.server()).await?;
+                let _ = conn.disconnect().await;
+                let mut c = Checkpoint::at(info.end, info.gtid_executed);
+                c.filters = Some(config.filter.signature());
+                c
+            }
+        };
+        // A connector that never streamed has no consumer history to protect.
+        let suppress = lease.checkpoint.is_none();
+        let state = cp.snapshot.get_or_insert_with(SnapshotState::default);
+        queue(state, parsed.clone(), suppress);
+        store.commit(&lease, &cp, Duration::from_secs(30)).await?;
+        Ok(cp)
+    }
     .await;
-    source.close().await;
+    let _ = store.release(&lease).await;
+    if let Ok(cp) = &result {
+        let queued: BTreeSet<String> = cp
+            .snapshot
+            .iter()
+            .flat_map(|s| s.tables.iter().map(|t| format!("{}.{}", t.db, t.table)))
+            .collect();
+        tracing::info!(tables = ?queued, "snapshot queued");
+    }
     result
 }
 
@@ -684,6 +1310,7 @@ mod tests {
                 server_id: 1,
                 gtid: None,
                 thread: None,
+                snapshot: None,
             },
         }
     }
@@ -893,6 +1520,139 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(store.state().unwrap().checkpoint, Some(start));
+    }
+
+    fn suppressing(cursor: Option<Vec<KeyValue>>) -> SnapshotState {
+        SnapshotState {
+            tables: vec![SnapshotTable {
+                db: "d".into(),
+                table: "t".into(),
+                suppress: true,
+                key_columns: vec!["id".into()],
+                cursor,
+                rows: 0,
+            }],
+            initial: true,
+        }
+    }
+
+    fn change(op: Op, before: Option<i64>, after: Option<i64>) -> RowChange {
+        RowChange {
+            op,
+            before: before.map(|b| vec![Cell::Int(b)]),
+            after: after.map(|a| vec![Cell::Int(a)]),
+            ..row(0, 1)
+        }
+    }
+
+    #[test]
+    fn stream_events_above_the_cursor_are_held_back() {
+        let st = suppressing(Some(vec![KeyValue::Int(5)]));
+        let ops = |c: &RowChange| {
+            held_back(Some(&st), c)
+                .iter()
+                .map(|c| c.op)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ops(&change(Op::Create, None, Some(5))), vec![Op::Create]);
+        assert_eq!(ops(&change(Op::Create, None, Some(6))), vec![]);
+        assert_eq!(ops(&change(Op::Delete, Some(9), None)), vec![]);
+        assert_eq!(ops(&change(Op::Update, Some(2), Some(2))), vec![Op::Update]);
+        // A key change across the cursor: each half on its own side.
+        assert_eq!(ops(&change(Op::Update, Some(2), Some(9))), vec![Op::Delete]);
+        assert_eq!(ops(&change(Op::Update, Some(9), Some(2))), vec![Op::Create]);
+        assert_eq!(ops(&change(Op::Update, Some(1), Some(2))), vec![Op::Update]);
+        // Before the first chunk nothing of the table is visible.
+        let none = suppressing(None);
+        assert!(held_back(Some(&none), &change(Op::Create, None, Some(1))).is_empty());
+        // A re-snapshot of a streaming table holds nothing back.
+        let mut adhoc = suppressing(None);
+        adhoc.tables[0].suppress = false;
+        assert_eq!(
+            held_back(Some(&adhoc), &change(Op::Delete, Some(1), None)).len(),
+            1
+        );
+    }
+
+    #[tokio::test]
+    async fn chunk_moves_the_cursor_and_the_last_row_says_last() {
+        let store = MemoryStore::default();
+        let Acquire::Acquired(lease) = store.acquire("t", Duration::from_secs(60)).await.unwrap()
+        else {
+            panic!()
+        };
+        let mut sink = MemorySink::default();
+        let mut start = Checkpoint::at(BinlogPosition::new("b.000001", 4), None);
+        start.snapshot = Some(suppressing(Some(vec![KeyValue::Int(5)])));
+        let o = opts(None, 100);
+        let mut enc = encoder();
+        let mut st = Streamer::new(&mut sink, &store, &lease, &mut enc, start, &o);
+        let log = vec![
+            SourceEvent::Begin {
+                start: BinlogPosition::new("b.000001", 4),
+                gtid: None,
+                mysql_gtid: None,
+            },
+            SourceEvent::Rows(vec![
+                change(Op::Create, None, Some(3)),
+                change(Op::Create, None, Some(7)),
+            ]),
+            SourceEvent::Commit {
+                next: BinlogPosition::new("b.000001", 50),
+                ts_sec: 1,
+            },
+            SourceEvent::Begin {
+                start: BinlogPosition::new("b.000001", 50),
+                gtid: None,
+                mysql_gtid: None,
+            },
+        ];
+        let stop = BinlogPosition::new("b.000001", 50);
+        assert_eq!(
+            st.pump(&mut MemorySource::new(log), Some(&stop))
+                .await
+                .unwrap(),
+            Pump::ReachedStop
+        );
+        let chunk = Chunk {
+            rows: vec![vec![Cell::Int(6)], vec![Cell::Int(7)]],
+            last_key: Some(vec![KeyValue::Int(7)]),
+            more: false,
+            position: stop.clone(),
+            lock_held: Duration::from_millis(3),
+        };
+        st.emit_chunk(&table(), chunk).await.unwrap();
+        assert!(st.snapshot().is_none() && st.initial_snapshot_done());
+        let summary = st.finish().await.unwrap();
+        assert_eq!(summary.snapshot_rows, 2);
+        assert_eq!(summary.lock_hold_max_ms, Some(3.0));
+        let values: Vec<serde_json::Value> = sink
+            .records
+            .iter()
+            .map(|r| serde_json::from_slice(r.value.as_ref().unwrap()).unwrap())
+            .collect();
+        let seen: Vec<(String, i64, String)> = values
+            .iter()
+            .map(|v| {
+                (
+                    v["op"].as_str().unwrap().into(),
+                    v["after"]["id"].as_i64().unwrap(),
+                    v["source"]["snapshot"].as_str().unwrap().into(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                ("c".into(), 3, "false".into()),
+                ("r".into(), 6, "true".into()),
+                ("r".into(), 7, "last".into())
+            ],
+            "key 7's insert is held back: the chunk read after it carries it"
+        );
+        let cp = store.state().unwrap().checkpoint.unwrap();
+        assert!(cp.initial_snapshot_done && cp.snapshot.is_none());
+        assert_eq!(cp.position, stop);
     }
 
     #[tokio::test]

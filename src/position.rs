@@ -35,7 +35,10 @@ fn perr(what: &'static str, input: &str, reason: &'static str) -> ParsePositionE
 }
 
 /// A binlog file and byte offset.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+///
+/// Ordered as the server writes them: by the file's numeric suffix (which
+/// grows past six digits, so string order would be wrong), then offset.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct BinlogPosition {
     /// Binlog file name, e.g. `mysql-bin.000003`.
     pub file: String,
@@ -56,6 +59,18 @@ impl BinlogPosition {
     /// used to compare positions across files.
     pub fn file_index(&self) -> Option<u64> {
         self.file.rsplit('.').next()?.parse().ok()
+    }
+}
+
+impl Ord for BinlogPosition {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.file_index(), &self.file, self.pos).cmp(&(other.file_index(), &other.file, other.pos))
+    }
+}
+
+impl PartialOrd for BinlogPosition {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 
@@ -244,6 +259,60 @@ pub struct TxProgress {
     pub rows: u64,
 }
 
+/// A value of a key column, as stored in a snapshot cursor.
+///
+/// Kept typed so the next chunk's `WHERE (k1, k2) > (?, ?)` binds it as the
+/// server expects, and so integer keys can be compared with binlog rows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyValue {
+    /// Signed integer.
+    Int(i64),
+    /// Unsigned integer.
+    UInt(u64),
+    /// Anything else, as the server's text form (strings, decimals, dates).
+    Text(String),
+    /// Binary strings, base64.
+    Bytes(String),
+}
+
+/// One table of a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotTable {
+    /// Database.
+    pub db: String,
+    /// Table.
+    pub table: String,
+    /// Whether stream events above the cursor are held back: true when the
+    /// consumer has never seen this table (initial snapshot, table newly
+    /// included), so that no key's first event is an update of a row it
+    /// never saw. False for a re-snapshot of a table that streams already,
+    /// where holding back a delete would lose it.
+    pub suppress: bool,
+    /// Key columns the chunks are ordered by (primary key, else a unique
+    /// key of NOT NULL columns; empty: the table is read in one chunk).
+    #[serde(default)]
+    pub key_columns: Vec<String>,
+    /// The key of the last row emitted; `None` before the first chunk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<Vec<KeyValue>>,
+    /// Rows emitted so far.
+    #[serde(default)]
+    pub rows: u64,
+}
+
+/// Snapshot progress, stored with the checkpoint so that a snapshot
+/// survives any number of polls.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct SnapshotState {
+    /// Tables still to read, in order; the first one is in progress.
+    pub tables: Vec<SnapshotTable>,
+    /// Whether this is the connector's initial snapshot (its very last row
+    /// carries `source.snapshot = "last"`).
+    #[serde(default)]
+    pub initial: bool,
+}
+
 /// What a poll stores once Kafka acknowledged everything before it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Checkpoint {
@@ -260,6 +329,16 @@ pub struct Checkpoint {
     /// for lag reporting.
     #[serde(default)]
     pub event_ts: u32,
+    /// A snapshot in progress.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<SnapshotState>,
+    /// Whether the initial snapshot has completed (`initial_only` stops then).
+    #[serde(default)]
+    pub initial_snapshot_done: bool,
+    /// The table filters in force when this checkpoint was written; a change
+    /// queues the newly included tables for a snapshot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<String>,
 }
 
 impl Checkpoint {
@@ -270,6 +349,9 @@ impl Checkpoint {
             gtid_set,
             transaction: None,
             event_ts: 0,
+            snapshot: None,
+            initial_snapshot_done: false,
+            filters: None,
         }
     }
 
@@ -312,6 +394,9 @@ mod tests {
         assert_eq!(p.to_string(), "mysql-bin.000003:1543");
         assert_eq!(p.file_index(), Some(3));
         assert!("nofile".parse::<BinlogPosition>().is_err());
+        let a: BinlogPosition = "b.999999:900".parse().unwrap();
+        let b: BinlogPosition = "b.1000000:4".parse().unwrap();
+        assert!(a < b, "numeric file order, not string order");
         assert!(":4".parse::<BinlogPosition>().is_err());
     }
 
@@ -356,6 +441,19 @@ mod tests {
                 rows: 17,
             }),
             event_ts: 1_700_000_000,
+            snapshot: Some(SnapshotState {
+                tables: vec![SnapshotTable {
+                    db: "d".into(),
+                    table: "t".into(),
+                    suppress: true,
+                    key_columns: vec!["a".into(), "b".into()],
+                    cursor: Some(vec![KeyValue::Int(-3), KeyValue::Text("x".into())]),
+                    rows: 10,
+                }],
+                initial: true,
+            }),
+            initial_snapshot_done: false,
+            filters: Some("x".into()),
         };
         let back: Checkpoint = cp.to_string().parse().unwrap();
         assert_eq!(back, cp);

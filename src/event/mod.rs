@@ -29,7 +29,7 @@ use serde_json::{json, Value as Json};
 use crate::change::{Cell, Op, RowChange, TableSchema};
 use crate::config::Config;
 
-pub use types::{column_schema, write_cell};
+pub use types::{civil_from_days, column_schema, days_from_civil, write_cell};
 
 /// The `version` written in every `source` block.
 pub const CONNECTOR_VERSION: &str = concat!("binlog-poller-", env!("CARGO_PKG_VERSION"));
@@ -329,7 +329,9 @@ impl EventEncoder {
         let t = &*change.table;
         v.extend_from_slice(self.source_prefix.as_bytes());
         let ts_ms = i64::from(s.ts_sec) * 1000;
-        let snapshot = if op == Op::Read { "true" } else { "false" };
+        let snapshot = s
+            .snapshot
+            .unwrap_or(if op == Op::Read { "true" } else { "false" });
         v.extend_from_slice(
             format!(
                 ",\"ts_ms\":{ts_ms},\"ts_us\":{},\"ts_ns\":{},\"snapshot\":\"{snapshot}\",\"db\":",
@@ -471,6 +473,7 @@ mod tests {
                 server_id: 1,
                 gtid: None,
                 thread: Some(7),
+                snapshot: None,
             },
         }
     }

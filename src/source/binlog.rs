@@ -37,9 +37,10 @@ use mysql_common::binlog::events::{Event, EventData, RowsEventData, TableMapEven
 use mysql_common::packets::Sid;
 
 use super::decode::{cell_from_binlog, table_schema_from_tme};
+use super::schema::load_table;
 use super::server::{connect, Flavor};
 use super::{Source, SourceEvent};
-use crate::change::{Cell, Column, ColumnType, Op, RowChange, SourceInfo, TableSchema};
+use crate::change::{Cell, Op, RowChange, SourceInfo, TableSchema};
 use crate::config::{Config, TableFilter};
 use crate::error::{Error, Result};
 use crate::position::{BinlogPosition, GtidSet, TxProgress};
@@ -70,7 +71,9 @@ struct CachedTable {
 /// A [`Source`] reading a MySQL or MariaDB server's binlog.
 pub struct BinlogSource {
     stream: BinlogStream,
-    meta: Conn,
+    /// A second connection for `information_schema`, opened when needed.
+    meta: Option<Conn>,
+    config: Config,
     server: String,
     filter: TableFilter,
     deadline: Instant,
@@ -101,7 +104,6 @@ impl std::fmt::Debug for BinlogSource {
 
 impl BinlogSource {
     /// Opens a non-blocking dump at `start`, reading until `deadline`.
-    /// `meta` is a second connection for `information_schema` look-ups.
     ///
     /// With `resume`, the rows events of that transaction that were already
     /// published are returned empty, without decoding them: the poller
@@ -111,7 +113,6 @@ impl BinlogSource {
         flavor: Flavor,
         start: &StartAt,
         resume: Option<TxProgress>,
-        meta: Conn,
         deadline: Instant,
     ) -> Result<Self> {
         let server = config.server();
@@ -159,7 +160,8 @@ impl BinlogSource {
             })?;
         Ok(Self {
             stream,
-            meta,
+            meta: None,
+            config: config.clone(),
             server,
             filter: config.filter.clone(),
             deadline,
@@ -181,7 +183,9 @@ impl BinlogSource {
     /// Closes the dump connection.
     pub async fn close(self) {
         let _ = self.stream.close().await;
-        let _ = self.meta.disconnect().await;
+        if let Some(m) = self.meta {
+            let _ = m.disconnect().await;
+        }
     }
 
     fn pos(&self, p: u64) -> BinlogPosition {
@@ -426,6 +430,7 @@ impl BinlogSource {
                         server_id,
                         gtid: self.gtid.clone(),
                         thread: self.thread,
+                        snapshot: None,
                     },
                 });
             }
@@ -449,51 +454,16 @@ impl BinlogSource {
         if let Some(s) = self.fallback.get(&key) {
             return Ok(s.clone());
         }
-        let server = self.server.clone();
-        let qe = move |source| Error::Mysql {
-            server: server.clone(),
-            during: "reading information_schema",
-            source,
-        };
-        type ColRow = (String, String, String, String, Option<String>);
-        let rows: Vec<ColRow> = self
-            .meta
-            .exec(
-                "SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, CHARACTER_SET_NAME \
-                 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
-                (db, table),
-            )
-            .await
-            .map_err(qe.clone())?;
-        let pk: Vec<String> = self
-            .meta
-            .exec(
-                "SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE \
-                 WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION",
-                (db, table),
-            )
-            .await
-            .map_err(qe)?;
-        let schema = (!rows.is_empty()).then(|| {
-            let columns: Vec<Column> = rows
-                .into_iter()
-                .map(|(name, data_type, column_type, nullable, charset)| Column {
-                    name,
-                    ty: type_from_information_schema(&data_type, &column_type, charset.as_deref()),
-                    nullable: nullable == "YES",
-                })
-                .collect();
-            let key = pk
-                .iter()
-                .filter_map(|k| columns.iter().position(|c| &c.name == k))
-                .collect();
-            Arc::new(TableSchema {
-                db: db.to_string(),
-                table: table.to_string(),
-                columns,
-                key,
-            })
-        });
+        if self.meta.is_none() {
+            self.meta = Some(connect(&self.config).await?);
+        }
+        let conn = self.meta.as_mut().ok_or_else(|| Error::Decode {
+            position: String::new(),
+            reason: "no metadata connection".into(),
+        })?;
+        let schema = load_table(conn, &self.server, db, table)
+            .await?
+            .map(|t| t.schema);
         self.fallback.insert(key, schema.clone());
         Ok(schema)
     }
@@ -557,46 +527,6 @@ fn format_uuid(b: &[u8; 16]) -> String {
     )
 }
 
-/// The column type `information_schema.COLUMNS` describes, for the fallback.
-fn type_from_information_schema(
-    data_type: &str,
-    column_type: &str,
-    charset: Option<&str>,
-) -> ColumnType {
-    let unsigned = column_type.contains("unsigned");
-    let labels = || {
-        column_type
-            .split_once('(')
-            .and_then(|(_, rest)| rest.rsplit_once(')'))
-            .map(|(inner, _)| {
-                inner
-                    .split("','")
-                    .map(|s| s.trim_matches('\'').replace("''", "'"))
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default()
-    };
-    match data_type {
-        "tinyint" => ColumnType::TinyInt { unsigned },
-        "smallint" => ColumnType::SmallInt { unsigned },
-        "mediumint" => ColumnType::MediumInt { unsigned },
-        "int" | "integer" => ColumnType::Int { unsigned },
-        "bigint" => ColumnType::BigInt { unsigned },
-        "binary" | "varbinary" | "tinyblob" | "blob" | "mediumblob" | "longblob" => {
-            ColumnType::Bytes
-        }
-        "json" => ColumnType::Json,
-        "enum" => ColumnType::Enum { values: labels() },
-        "set" => ColumnType::Set { values: labels() },
-        "char" | "varchar" | "tinytext" | "text" | "mediumtext" | "longtext" => {
-            ColumnType::String {
-                charset: if charset == Some("latin1") { 8 } else { 255 },
-            }
-        }
-        _ => ColumnType::Unsupported { mysql_type: 0 },
-    }
-}
-
 impl Source for BinlogSource {
     async fn next(&mut self) -> Result<Option<SourceEvent>> {
         loop {
@@ -653,23 +583,5 @@ mod tests {
             0x95, 0x62,
         ];
         assert_eq!(format_uuid(&b), "3e11fa47-71ca-11e1-9e33-c80aa9429562");
-    }
-
-    #[test]
-    fn information_schema_types() {
-        assert_eq!(
-            type_from_information_schema("int", "int(10) unsigned", None),
-            ColumnType::Int { unsigned: true }
-        );
-        assert_eq!(
-            type_from_information_schema("enum", "enum('a','b''c')", Some("utf8mb4")),
-            ColumnType::Enum {
-                values: vec!["a".into(), "b'c".into()]
-            }
-        );
-        assert_eq!(
-            type_from_information_schema("varbinary", "varbinary(3)", None),
-            ColumnType::Bytes
-        );
     }
 }

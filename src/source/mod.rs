@@ -16,7 +16,9 @@
 
 mod binlog;
 mod decode;
+mod schema;
 mod server;
+mod snapshot;
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -24,7 +26,9 @@ use std::sync::Arc;
 
 pub use binlog::{BinlogSource, StartAt};
 pub use decode::{cell_from_binlog, table_schema_from_tme};
+pub use schema::{column_type_from, list_tables, load_table, TableInfo};
 pub use server::{connect, Flavor, ServerInfo};
+pub use snapshot::{cell_from_snapshot, Chunk, ChunkReader};
 
 use crate::change::RowChange;
 use crate::error::Result;

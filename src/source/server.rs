@@ -254,7 +254,7 @@ pub async fn binary_logs(conn: &mut Conn, server: &str) -> Result<Vec<String>> {
         .collect())
 }
 
-async fn current_position(
+pub(crate) async fn current_position(
     conn: &mut Conn,
     server: &str,
 ) -> Result<(BinlogPosition, Option<String>)> {

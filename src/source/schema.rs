@@ -1,0 +1,277 @@
+//! Table schemas from `information_schema`.
+//!
+//! Used where no table map describes the table: snapshot chunks (read with
+//! `SELECT`, not from the binlog) and the fallback for binlogs written with
+//! `binlog_row_metadata=MINIMAL`. The mapping to [`ColumnType`] gives the
+//! same types the table map would (`COLUMN_TYPE` carries precision, scale,
+//! fractional seconds, ENUM/SET labels and BIT length), so snapshot reads
+//! and streamed changes of one table have one schema.
+
+use std::sync::Arc;
+
+use mysql_async::prelude::Queryable;
+use mysql_async::Conn;
+
+use crate::change::{Column, ColumnType, TableSchema};
+use crate::error::{Error, Result};
+
+/// A table's schema and the key its snapshot chunks are ordered by.
+#[derive(Debug, Clone)]
+pub struct TableInfo {
+    /// Columns and primary key.
+    pub schema: Arc<TableSchema>,
+    /// Primary key, else the smallest unique key of NOT NULL columns,
+    /// else empty (read in one chunk).
+    pub chunk_key: Vec<usize>,
+}
+
+type ColumnRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<u64>,
+    Option<u64>,
+);
+
+/// Loads `db.table`; `None` when it does not exist (or is a view).
+pub async fn load_table(
+    conn: &mut Conn,
+    server: &str,
+    db: &str,
+    table: &str,
+) -> Result<Option<TableInfo>> {
+    let qe = |source| Error::Mysql {
+        server: server.to_string(),
+        during: "reading information_schema",
+        source,
+    };
+    let kind: Option<String> = conn
+        .exec_first(
+            "SELECT TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+            (db, table),
+        )
+        .await
+        .map_err(qe)?;
+    if kind.as_deref() != Some("BASE TABLE") {
+        return Ok(None);
+    }
+    let rows: Vec<ColumnRow> = conn
+        .exec(
+            "SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, CHARACTER_SET_NAME, NUMERIC_PRECISION, DATETIME_PRECISION \
+             FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
+            (db, table),
+        )
+        .await
+        .map_err(qe)?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let columns: Vec<Column> = rows
+        .into_iter()
+        .map(
+            |(
+                name,
+                data_type,
+                column_type,
+                nullable,
+                charset,
+                numeric_precision,
+                datetime_precision,
+            )| Column {
+                name,
+                ty: column_type_from(
+                    &data_type.to_ascii_lowercase(),
+                    &column_type.to_ascii_lowercase(),
+                    charset.as_deref(),
+                    numeric_precision,
+                    datetime_precision,
+                ),
+                nullable: nullable == "YES",
+            },
+        )
+        .collect();
+    // (index name, non-unique, column, nullable) in index order.
+    let stats: Vec<(String, i64, String, String)> = conn
+        .exec(
+            "SELECT INDEX_NAME, NON_UNIQUE, COLUMN_NAME, NULLABLE FROM information_schema.STATISTICS \
+             WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY INDEX_NAME, SEQ_IN_INDEX",
+            (db, table),
+        )
+        .await
+        .map_err(qe)?;
+    let index_of = |name: &str| {
+        columns
+            .iter()
+            .position(|c| c.name.eq_ignore_ascii_case(name))
+    };
+    let mut unique: Vec<(String, Vec<usize>, bool)> = Vec::new();
+    for (index, non_unique, column, nullable) in stats {
+        if non_unique != 0 {
+            continue;
+        }
+        let Some(i) = index_of(&column) else { continue };
+        match unique.iter_mut().find(|(n, _, _)| *n == index) {
+            Some((_, cols, all_not_null)) => {
+                cols.push(i);
+                *all_not_null &= nullable.is_empty();
+            }
+            None => unique.push((index, vec![i], nullable.is_empty())),
+        }
+    }
+    let key: Vec<usize> = unique
+        .iter()
+        .find(|(n, _, _)| n == "PRIMARY")
+        .map(|(_, cols, _)| cols.clone())
+        .unwrap_or_default();
+    let chunk_key = if key.is_empty() {
+        unique
+            .iter()
+            .filter(|(_, _, not_null)| *not_null)
+            .min_by_key(|(_, cols, _)| cols.len())
+            .map(|(_, cols, _)| cols.clone())
+            .unwrap_or_default()
+    } else {
+        key.clone()
+    };
+    Ok(Some(TableInfo {
+        schema: Arc::new(TableSchema {
+            db: db.to_string(),
+            table: table.to_string(),
+            columns,
+            key,
+        }),
+        chunk_key,
+    }))
+}
+
+/// Base tables of the server, `(db, table)` in name order.
+pub async fn list_tables(conn: &mut Conn, server: &str) -> Result<Vec<(String, String)>> {
+    conn.query(
+        "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' \
+         ORDER BY TABLE_SCHEMA, TABLE_NAME",
+    )
+    .await
+    .map_err(|source| Error::Mysql {
+        server: server.to_string(),
+        during: "listing tables",
+        source,
+    })
+}
+
+/// The column type `information_schema.COLUMNS` describes.
+pub fn column_type_from(
+    data_type: &str,
+    column_type: &str,
+    charset: Option<&str>,
+    numeric_precision: Option<u64>,
+    datetime_precision: Option<u64>,
+) -> ColumnType {
+    let unsigned = column_type.contains("unsigned");
+    let fsp = datetime_precision.unwrap_or(0).min(6) as u8;
+    let paren = || {
+        column_type
+            .split_once('(')
+            .and_then(|(_, rest)| rest.split_once(')'))
+            .map(|(inner, _)| inner.to_string())
+            .unwrap_or_default()
+    };
+    let labels = || {
+        let inner = column_type
+            .split_once('(')
+            .and_then(|(_, rest)| rest.rsplit_once(')'))
+            .map(|(inner, _)| inner)
+            .unwrap_or_default();
+        inner
+            .trim_matches('\'')
+            .split("','")
+            .map(|s| s.replace("''", "'"))
+            .collect::<Vec<_>>()
+    };
+    match data_type {
+        "tinyint" => ColumnType::TinyInt { unsigned },
+        "smallint" => ColumnType::SmallInt { unsigned },
+        "mediumint" => ColumnType::MediumInt { unsigned },
+        "int" | "integer" => ColumnType::Int { unsigned },
+        "bigint" => ColumnType::BigInt { unsigned },
+        "float" => ColumnType::Float,
+        "double" | "real" | "double precision" => ColumnType::Double,
+        "decimal" | "numeric" => {
+            let p = paren();
+            let mut it = p.split(',').map(|x| x.trim().parse::<u8>().ok());
+            ColumnType::Decimal {
+                precision: it.next().flatten().unwrap_or(10),
+                scale: it.next().flatten().unwrap_or(0),
+            }
+        }
+        "binary" | "varbinary" | "tinyblob" | "blob" | "mediumblob" | "longblob" => {
+            ColumnType::Bytes
+        }
+        "char" | "varchar" | "tinytext" | "text" | "mediumtext" | "longtext" => {
+            ColumnType::String {
+                charset: match charset {
+                    Some("latin1") => 8,
+                    Some("binary") => 63,
+                    _ => 255,
+                },
+            }
+        }
+        "date" => ColumnType::Date,
+        "datetime" => ColumnType::DateTime { fsp },
+        "timestamp" => ColumnType::Timestamp { fsp },
+        "time" => ColumnType::Time { fsp },
+        "year" => ColumnType::Year,
+        "json" => ColumnType::Json,
+        "enum" => ColumnType::Enum { values: labels() },
+        "set" => ColumnType::Set { values: labels() },
+        "bit" => ColumnType::Bit {
+            bits: numeric_precision.unwrap_or(1).min(64) as u16,
+        },
+        "geometry" | "point" | "linestring" | "polygon" | "multipoint" | "multilinestring"
+        | "multipolygon" | "geometrycollection" | "geomcollection" => ColumnType::Geometry,
+        _ => ColumnType::Unsupported { mysql_type: 0 },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn types_from_column_type() {
+        assert_eq!(
+            column_type_from("int", "int unsigned", None, None, None),
+            ColumnType::Int { unsigned: true }
+        );
+        assert_eq!(
+            column_type_from("decimal", "decimal(12,2)", None, Some(12), None),
+            ColumnType::Decimal {
+                precision: 12,
+                scale: 2
+            }
+        );
+        assert_eq!(
+            column_type_from("enum", "enum('a','b''c')", Some("utf8mb4"), None, None),
+            ColumnType::Enum {
+                values: vec!["a".into(), "b'c".into()]
+            }
+        );
+        assert_eq!(
+            column_type_from("datetime", "datetime(3)", None, None, Some(3)),
+            ColumnType::DateTime { fsp: 3 }
+        );
+        assert_eq!(
+            column_type_from("bit", "bit(5)", None, Some(5), None),
+            ColumnType::Bit { bits: 5 }
+        );
+        assert_eq!(
+            column_type_from("varbinary", "varbinary(3)", None, None, None),
+            ColumnType::Bytes
+        );
+        assert_eq!(
+            column_type_from("varchar", "varchar(3)", Some("latin1"), None, None),
+            ColumnType::String { charset: 8 }
+        );
+    }
+}
