@@ -1171,6 +1171,17 @@ pub async fn validate(config: &Config) -> Vec<Check> {
                 }
                 Err(e) => push("binlog settings", Err(e.to_string())),
             }
+            match crate::source::missing_privileges(&mut conn, &config.server()).await {
+                Ok(None) => push(
+                    "privileges",
+                    Ok(crate::source::REQUIRED_PRIVILEGES.join(", ")),
+                ),
+                Ok(Some((missing, grant))) => push(
+                    "privileges",
+                    Err(format!("missing {}; run: {grant}", missing.join(", "))),
+                ),
+                Err(e) => push("privileges", Err(e.to_string())),
+            }
             let _ = conn.disconnect().await;
         }
         Err(e) => push("mysql connect", Err(e.to_string())),

@@ -722,3 +722,56 @@ async fn sigterm_finishes_the_batch_checkpoints_and_exits_zero(s: &Services, db:
         "resumes after the rows the stopped poller published"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validate_names_missing_grants_and_passes_with_them() {
+    let Some(s) = Services::get() else { return };
+    for flavor in [Flavor::MariaDb, Flavor::MySql] {
+        let db = s.server(flavor);
+        let user = unique("lim");
+        db.exec(&format!(
+            "CREATE USER '{user}'@'%' IDENTIFIED BY 'lim-pass'; GRANT SELECT, REPLICATION SLAVE ON *.* TO '{user}'@'%'"
+        ))
+        .await;
+        let mut limited = Connector::new(&s, &db, "validate").await;
+        limited.db.user = user.clone();
+        limited.db.password = "lim-pass".into();
+        let out = limited.cli(&["validate"], &[]);
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        assert_eq!(out.status.code(), Some(1), "{text}");
+        assert!(text.contains("FAIL privileges"), "{text}");
+        assert!(
+            text.contains(&format!(
+                "GRANT LOCK TABLES, REPLICATION CLIENT ON *.* TO '{user}'@'%'"
+            )),
+            "prints the exact GRANT: {text}"
+        );
+        db.exec(&format!(
+            "GRANT LOCK TABLES, REPLICATION CLIENT ON *.* TO '{user}'@'%'"
+        ))
+        .await;
+        let out = limited.cli(&["validate"], &[]);
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(
+            out.status.success(),
+            "{text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(text.lines().all(|l| l.starts_with("ok")), "{text}");
+        // Those grants are enough for a snapshot and streaming: no RELOAD, no SUPER.
+        db.exec(&format!(
+            "CREATE TABLE {}.t (id INT PRIMARY KEY); INSERT INTO {}.t VALUES (1),(2),(3)",
+            limited.database, limited.database
+        ))
+        .await;
+        let snap = limited.clone().with("snapshot.mode", "initial");
+        let out = snap.cli(&["run", "--once"], &[]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(summary_of(&out)["snapshot_rows"], 3);
+        db.exec(&format!("DROP USER '{user}'@'%'")).await;
+    }
+}

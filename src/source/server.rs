@@ -242,6 +242,75 @@ impl ServerInfo {
     }
 }
 
+/// Privileges the connector needs: `SELECT` and `LOCK TABLES` for snapshot
+/// chunks, `REPLICATION SLAVE` for the binlog dump, `REPLICATION CLIENT`
+/// (MariaDB: `BINLOG MONITOR`) for positions and `SHOW BINARY LOGS`. No
+/// `RELOAD`: no global read lock is ever taken.
+pub const REQUIRED_PRIVILEGES: &[&str] = &[
+    "SELECT",
+    "LOCK TABLES",
+    "REPLICATION SLAVE",
+    "REPLICATION CLIENT",
+];
+
+/// The required privileges the current user lacks, and the `GRANT` that
+/// adds them (`None` when nothing is missing).
+pub async fn missing_privileges(
+    conn: &mut Conn,
+    server: &str,
+) -> Result<Option<(Vec<&'static str>, String)>> {
+    let qe = qerr(server, "reading grants");
+    let user: String = conn
+        .query_first("SELECT CURRENT_USER()")
+        .await
+        .map_err(qerr(server, "reading grants"))?
+        .unwrap_or_default();
+    let grants: Vec<String> = conn.query("SHOW GRANTS").await.map_err(qe)?;
+    let missing = missing_from_grants(&grants);
+    if missing.is_empty() {
+        return Ok(None);
+    }
+    let (name, host) = user.rsplit_once('@').unwrap_or((&user, "%"));
+    let grant = format!("GRANT {} ON *.* TO '{name}'@'{host}';", missing.join(", "));
+    Ok(Some((missing, grant)))
+}
+
+/// Which of [`REQUIRED_PRIVILEGES`] `SHOW GRANTS` lines do not give.
+pub fn missing_from_grants(grants: &[String]) -> Vec<&'static str> {
+    let mut have: Vec<String> = Vec::new();
+    for g in grants {
+        let up = g.to_ascii_uppercase();
+        let Some(rest) = up.strip_prefix("GRANT ") else {
+            continue;
+        };
+        let Some((privs, scope)) = rest.split_once(" ON ") else {
+            continue;
+        };
+        let global = scope.trim_start().starts_with("*.*");
+        for p in privs.split(',').map(str::trim) {
+            let p = match p {
+                "BINLOG MONITOR" => "REPLICATION CLIENT",
+                "REPLICATION REPLICA" => "REPLICATION SLAVE",
+                other => other,
+            };
+            if p == "ALL PRIVILEGES" || p == "ALL" {
+                if global {
+                    return Vec::new();
+                }
+                have.push("SELECT".into());
+                have.push("LOCK TABLES".into());
+            } else if global || matches!(p, "SELECT" | "LOCK TABLES") {
+                have.push(p.to_string());
+            }
+        }
+    }
+    REQUIRED_PRIVILEGES
+        .iter()
+        .copied()
+        .filter(|p| !have.iter().any(|h| h == p))
+        .collect()
+}
+
 /// File names from `SHOW BINARY LOGS`, oldest first.
 pub async fn binary_logs(conn: &mut Conn, server: &str) -> Result<Vec<String>> {
     let rows: Vec<Row> = conn.query("SHOW BINARY LOGS").await.map_err(qerr(
@@ -278,4 +347,33 @@ pub(crate) async fn current_position(
     let pos: u64 = row.take("Position").unwrap_or(4);
     let gtid: Option<String> = row.take::<Option<String>, _>("Executed_Gtid_Set").flatten();
     Ok((BinlogPosition::new(file, pos), gtid))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grants_are_read_like_the_server_prints_them() {
+        let g = |lines: &[&str]| {
+            missing_from_grants(&lines.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        };
+        assert!(g(&["GRANT ALL PRIVILEGES ON *.* TO `bp`@`%` WITH GRANT OPTION"]).is_empty());
+        assert!(g(&[
+            "GRANT SELECT, LOCK TABLES, REPLICATION SLAVE, BINLOG MONITOR ON *.* TO `cdc`@`%`"
+        ])
+        .is_empty());
+        assert_eq!(
+            g(&["GRANT SELECT, REPLICATION SLAVE ON *.* TO `cdc`@`%`"]),
+            vec!["LOCK TABLES", "REPLICATION CLIENT"]
+        );
+        assert_eq!(
+            g(&[
+                "GRANT USAGE ON *.* TO `cdc`@`%`",
+                "GRANT SELECT, LOCK TABLES ON `shop`.* TO `cdc`@`%`",
+                "GRANT REPLICATION SLAVE ON `shop`.* TO x"
+            ]),
+            vec!["REPLICATION SLAVE", "REPLICATION CLIENT"]
+        );
+    }
 }
