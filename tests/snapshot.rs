@@ -135,7 +135,7 @@ async fn snapshot_while_writing(
     let started = Instant::now();
     loop {
         let sm = c.poll().await;
-        let done = sm.snapshot_tables_left == 0 && sm.snapshot_rows == 0 && summaries.len() > 0;
+        let done = sm.snapshot_tables_left == 0 && sm.snapshot_rows == 0 && !summaries.is_empty();
         summaries.push(serde_json::to_value(&sm).unwrap());
         if done {
             break;
