@@ -17,7 +17,9 @@ sql() { mariadb --no-defaults -h127.0.0.1 -P"$PORT" -ubp -pbp-pass -e "$1"; }
 
 sql "DROP DATABASE IF EXISTS inventory; CREATE DATABASE inventory;
      CREATE TABLE inventory.customers (id INT PRIMARY KEY, first_name VARCHAR(255), last_name VARCHAR(255),
-       email VARCHAR(255) UNIQUE, balance DECIMAL(10,2), updated_at TIMESTAMP(3) DEFAULT CURRENT_TIMESTAMP(3))"
+       email VARCHAR(255) UNIQUE, balance DECIMAL(10,2), updated_at TIMESTAMP(3) DEFAULT CURRENT_TIMESTAMP(3));
+     INSERT INTO inventory.customers (id, first_name, last_name, email, balance) VALUES
+       (1000, 'Existing', 'Customer', 'existing@acme.com', 1.00), (999, 'Older', 'Customer', 'older@acme.com', 2.00)"
 
 cat > "$DEMO/connector.json" <<JSON
 {
@@ -31,7 +33,7 @@ cat > "$DEMO/connector.json" <<JSON
     "database.server.id": "184054",
     "topic.prefix": "$PREFIX",
     "database.include.list": "inventory",
-    "snapshot.mode": "never",
+    "snapshot.mode": "initial",
     "value.converter.schemas.enable": "false",
     "key.converter.schemas.enable": "false",
     "kafka.bootstrap.servers": "$BP_KAFKA_BOOTSTRAP",
@@ -42,7 +44,7 @@ cat > "$DEMO/connector.json" <<JSON
 JSON
 export DEMO_DB_PASSWORD=bp-pass
 
-echo "== first poll: no offset yet, so the connector starts at the current end of the binlog"
+echo "== first poll: no offset yet, so the connector snapshots the two existing rows (op r) under short table locks"
 $BIN run --config "$DEMO/connector.json" --once
 
 echo "== changes: three inserts, an update, a delete, and a two-statement transaction"
