@@ -16,6 +16,9 @@ on_both_servers!(
     snapshot_with_a_concurrent_writer_replays_to_the_final_table,
     snapshot_over_many_short_polls_replays_to_the_final_table,
     adhoc_snapshot_runs_while_other_tables_stream,
+    composite_key_chunks_with_override_then_initial_only_stops,
+    lock_timeout_leaves_the_chunk_to_a_later_poll,
+    newly_included_table_is_snapshotted,
 );
 
 const ROWS: i64 = 200_000;
@@ -262,4 +265,108 @@ async fn adhoc_snapshot_runs_while_other_tables_stream(s: &Services, db: &Db) {
     let b = read_topic(s.kafka(), &c.topic("b")).await;
     assert_eq!(b.len(), polls as usize);
     assert!(b.iter().all(|r| r.op() == Some("c")));
+}
+
+async fn composite_key_chunks_with_override_then_initial_only_stops(s: &Services, db: &Db) {
+    let c0 = Connector::new(s, db, "composite").await;
+    let table = format!("{}.t", c0.database);
+    let c = c0
+        .with("snapshot.mode", "initial_only")
+        .with("snapshot.fetch.size", "7")
+        .with("snapshot.select.statement.overrides", &table)
+        .with(
+            &format!("snapshot.select.statement.overrides.{table}"),
+            &format!("SELECT * FROM {table} WHERE tag <> 'hidden'"),
+        );
+    c.sql("CREATE TABLE t (a INT, b VARCHAR(8), tag VARCHAR(8), PRIMARY KEY (a, b))")
+        .await;
+    let mut values = Vec::new();
+    for a in 0..10 {
+        for b in ["x", "y", "z"] {
+            values.push(format!(
+                "({a}, '{b}', '{}')",
+                if a == 3 && b == "y" { "hidden" } else { "ok" }
+            ));
+        }
+    }
+    c.sql(&format!("INSERT INTO t VALUES {}", values.join(",")))
+        .await;
+    let first = c.poll().await;
+    assert_eq!(first.snapshot_rows, 29, "{first:?}");
+    assert_eq!(first.snapshot_chunks, 5, "29 rows in chunks of 7");
+    let recs = read_topic(s.kafka(), &c.topic("t")).await;
+    let keys: Vec<(i64, String)> = recs
+        .iter()
+        .map(|r| {
+            (
+                r.row_field("a").as_i64().unwrap(),
+                r.row_field("b").as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(
+        sorted.len(),
+        29,
+        "every row once across composite-key chunk boundaries"
+    );
+    assert!(
+        !keys.contains(&(3, "y".into())),
+        "the override's WHERE applies"
+    );
+    // initial_only: after the snapshot the connector stops.
+    c.sql("INSERT INTO t VALUES (99, 'x', 'ok')").await;
+    let second = c.poll().await;
+    assert_eq!(second.status, "snapshot_complete");
+    assert_eq!(second.events, 0);
+}
+
+async fn lock_timeout_leaves_the_chunk_to_a_later_poll(s: &Services, db: &Db) {
+    let c = Connector::new(s, db, "locktimeout")
+        .await
+        .with("snapshot.mode", "initial")
+        .with("snapshot.lock.timeout.ms", "1000");
+    c.sql("CREATE TABLE t (id INT PRIMARY KEY); INSERT INTO t VALUES (1),(2),(3)")
+        .await;
+    let mut blocker = db.conn().await;
+    blocker
+        .query_drop(format!("LOCK TABLES {}.t WRITE", c.database))
+        .await
+        .unwrap();
+    let blocked = c.poll().await;
+    assert_eq!(blocked.status, "ok", "a lock timeout is not a failure");
+    assert_eq!(blocked.snapshot_rows, 0);
+    assert_eq!(blocked.snapshot_tables_left, 1, "the table stays queued");
+    blocker.query_drop("UNLOCK TABLES").await.unwrap();
+    let done = c.poll().await;
+    assert_eq!(done.snapshot_rows, 3);
+    assert_eq!(done.snapshot_tables_left, 0);
+}
+
+async fn newly_included_table_is_snapshotted(s: &Services, db: &Db) {
+    let c0 = Connector::new(s, db, "newtable").await;
+    let c = c0
+        .clone()
+        .with("table.include.list", &format!("{}\\.a", c0.database));
+    c.sql("CREATE TABLE a (id INT PRIMARY KEY); CREATE TABLE b (id INT PRIMARY KEY); INSERT INTO b VALUES (1),(2)").await;
+    c.poll().await;
+    c.sql("INSERT INTO a VALUES (1); INSERT INTO b VALUES (3)")
+        .await;
+    assert_eq!(c.poll().await.events, 1, "only a is captured");
+    let wider = c0.with("table.include.list", &format!("{}\\.(a|b)", c.database));
+    let sm = wider.poll().await;
+    assert_eq!(
+        sm.snapshot_rows, 3,
+        "b is new to the consumer: snapshotted: {sm:?}"
+    );
+    let b: Vec<i64> = read_topic(s.kafka(), &wider.topic("b"))
+        .await
+        .iter()
+        .map(|r| r.row_field("id").as_i64().unwrap())
+        .collect();
+    assert_eq!(b, vec![1, 2, 3]);
+    wider.sql("INSERT INTO b VALUES (4)").await;
+    assert_eq!(wider.poll().await.events, 1, "and streams from then on");
 }
