@@ -128,6 +128,28 @@ pub enum Cell {
     Set(u64),
 }
 
+impl Cell {
+    /// A TIME value from the driver's parts (sign, days, hours, minutes,
+    /// seconds, microseconds): MySQL TIME spans -838:59:59 to 838:59:59.
+    pub fn time(
+        negative: bool,
+        days: u32,
+        hours: u8,
+        minutes: u8,
+        seconds: u8,
+        micros: u32,
+    ) -> Self {
+        let total = ((i64::from(days) * 24 + i64::from(hours)) * 3600
+            + i64::from(minutes) * 60
+            + i64::from(seconds))
+            * 1_000_000
+            + i64::from(micros);
+        Cell::Time {
+            micros: if negative { -total } else { total },
+        }
+    }
+}
+
 /// The kind of row change, with Debezium's `op` code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {

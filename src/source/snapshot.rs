@@ -294,15 +294,7 @@ pub fn cell_from_snapshot(v: Value, ty: &ColumnType) -> Cell {
             second,
             micros,
         },
-        (Value::Time(neg, days, h, m, s, us), _) => {
-            let micros =
-                ((i64::from(days) * 24 + i64::from(h)) * 3600 + i64::from(m) * 60 + i64::from(s))
-                    * 1_000_000
-                    + i64::from(us);
-            Cell::Time {
-                micros: if neg { -micros } else { micros },
-            }
-        }
+        (Value::Time(neg, days, h, m, s, us), _) => Cell::time(neg, days, h, m, s, us),
     }
 }
 
