@@ -283,6 +283,13 @@ pub struct Config {
     /// snapshot reads that table with (listed in
     /// `snapshot.select.statement.overrides`).
     pub snapshot_overrides: BTreeMap<String, String>,
+    /// `heartbeat.interval.ms`: emit a Debezium heartbeat at most this
+    /// often; default off (0), as Debezium. Consumers use heartbeats to see
+    /// the connector alive when the captured tables are quiet.
+    pub heartbeat_interval: Option<Duration>,
+    /// `heartbeat.topics.prefix`: heartbeats go to `<prefix>.<topic.prefix>`;
+    /// default `__debezium-heartbeat`, Debezium's.
+    pub heartbeat_topics_prefix: String,
 }
 
 /// A value that must never be printed.
@@ -349,6 +356,8 @@ const KNOWN_KEYS: &[(&str, KeyKind)] = &[
     ("max.batch.size", KeyKind::Used),
     ("connect.timeout.ms", KeyKind::Used),
     ("snapshot.fetch.size", KeyKind::Used),
+    ("heartbeat.interval.ms", KeyKind::Used),
+    ("heartbeat.topics.prefix", KeyKind::Used),
     ("incremental.snapshot.chunk.size", KeyKind::Used),
     ("snapshot.lock.timeout.ms", KeyKind::Used),
     ("snapshot.include.collection.list", KeyKind::Used),
@@ -651,6 +660,11 @@ impl Config {
                 .push("snapshot.fetch.size: must be at least 1".into());
         }
         let snapshot_lock_timeout = r.millis_or("snapshot.lock.timeout.ms", 10_000);
+        let heartbeat_interval =
+            Some(r.millis_or("heartbeat.interval.ms", 0)).filter(|d| !d.is_zero());
+        let heartbeat_topics_prefix = r
+            .opt_str("heartbeat.topics.prefix")
+            .unwrap_or_else(|| "__debezium-heartbeat".into());
         let snapshot_include = r.patterns("snapshot.include.collection.list");
         let mut snapshot_overrides = BTreeMap::new();
         let listed: Vec<String> = r
@@ -713,6 +727,8 @@ impl Config {
             snapshot_lock_timeout,
             snapshot_include,
             snapshot_overrides,
+            heartbeat_interval,
+            heartbeat_topics_prefix,
         })
     }
 

@@ -61,6 +61,8 @@ pub struct PollOptions {
     pub flush_interval: Duration,
     /// Lease duration; each checkpoint extends it.
     pub lease_ttl: Duration,
+    /// Emit a heartbeat at most this often (`heartbeat.interval.ms`).
+    pub heartbeat_interval: Option<Duration>,
     /// Stop reading new events at this instant.
     pub read_deadline: Instant,
     /// Everything, including the last send and checkpoint, ends by then.
@@ -84,6 +86,7 @@ impl PollOptions {
             // Long enough to cover the poll and its last send; short enough that a
             // crashed poller's lease frees up soon after its deadline.
             lease_ttl: total + config.kafka_timeout + Duration::from_secs(5),
+            heartbeat_interval: config.heartbeat_interval,
             read_deadline: deadline - reserve,
             hard_deadline: deadline,
             stop: Arc::new(AtomicBool::new(false)),
@@ -133,6 +136,8 @@ pub struct PollSummary {
     /// Peak resident memory of the process so far, KiB.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub peak_rss_kb: Option<u64>,
+    /// Heartbeat records emitted.
+    pub heartbeats: u64,
     /// Snapshot rows emitted (`op: r`).
     pub snapshot_rows: u64,
     /// Snapshot chunks read.
@@ -209,6 +214,7 @@ pub struct Streamer<'a, K: Sink, O: OffsetStore> {
     initial_snapshot_done: bool,
     filters: Option<String>,
     lock_holds: Vec<Duration>,
+    heartbeat_ms: u64,
     began: Instant,
     summary: PollSummary,
 }
@@ -249,6 +255,7 @@ impl<'a, K: Sink, O: OffsetStore> Streamer<'a, K, O> {
             initial_snapshot_done: start.initial_snapshot_done,
             filters: start.filters.clone(),
             lock_holds: Vec::new(),
+            heartbeat_ms: start.heartbeat_ms,
             began: Instant::now(),
         }
     }
@@ -271,6 +278,24 @@ impl<'a, K: Sink, O: OffsetStore> Streamer<'a, K, O> {
             snapshot: self.snapshot.clone(),
             initial_snapshot_done: self.initial_snapshot_done,
             filters: self.filters.clone(),
+            heartbeat_ms: self.heartbeat_ms,
+        }
+    }
+
+    /// Queues a heartbeat record when `heartbeat.interval.ms` has passed
+    /// since the last one (stored with the checkpoint, so the interval
+    /// holds across polls).
+    fn maybe_heartbeat(&mut self) {
+        let Some(interval) = self.opts.heartbeat_interval else {
+            return;
+        };
+        let now_ms = (now_us() / 1000) as u64;
+        if now_ms.saturating_sub(self.heartbeat_ms) >= interval.as_millis() as u64 {
+            let hb = self.encoder.heartbeat(now_ms as i64);
+            self.buf_bytes += hb.size();
+            self.buf.push(hb);
+            self.heartbeat_ms = now_ms;
+            self.summary.heartbeats += 1;
         }
     }
 
@@ -336,6 +361,7 @@ impl<'a, K: Sink, O: OffsetStore> Streamer<'a, K, O> {
                 }
             }
             self.apply(ev)?;
+            self.maybe_heartbeat();
             self.maybe_flush().await?;
         }
     }
@@ -596,6 +622,7 @@ impl<'a, K: Sink, O: OffsetStore> Streamer<'a, K, O> {
 
     /// Sends the rest, writes the final checkpoint, returns the summary.
     pub async fn finish(mut self) -> Result<PollSummary> {
+        self.maybe_heartbeat();
         self.flush().await?;
         self.commit().await?;
         let cp = self.checkpoint();
@@ -1359,6 +1386,7 @@ mod tests {
             max_batch_bytes: 1 << 30,
             flush_interval: Duration::ZERO,
             lease_ttl: Duration::from_secs(60),
+            heartbeat_interval: None,
             read_deadline: far,
             hard_deadline: far,
             stop: Arc::new(AtomicBool::new(false)),
@@ -1382,6 +1410,7 @@ mod tests {
             key_schemas: false,
             value_schemas: false,
             tombstones: true,
+            heartbeat_topics_prefix: "__debezium-heartbeat".into(),
         })
     }
 

@@ -339,6 +339,13 @@ pub struct Checkpoint {
     /// queues the newly included tables for a snapshot.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<String>,
+    /// When the last heartbeat was emitted, ms since the epoch.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub heartbeat_ms: u64,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
 }
 
 impl Checkpoint {
@@ -352,6 +359,7 @@ impl Checkpoint {
             snapshot: None,
             initial_snapshot_done: false,
             filters: None,
+            heartbeat_ms: 0,
         }
     }
 
@@ -454,6 +462,7 @@ mod tests {
             }),
             initial_snapshot_done: false,
             filters: Some("x".into()),
+            heartbeat_ms: 5,
         };
         let back: Checkpoint = cp.to_string().parse().unwrap();
         assert_eq!(back, cp);

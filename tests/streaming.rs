@@ -24,6 +24,7 @@ on_both_servers!(
     bad_config_is_reported_with_the_key_or_server,
     compressed_batches_read_back_with_both_clients,
     sigterm_finishes_the_batch_checkpoints_and_exits_zero,
+    heartbeats_while_captured_tables_are_quiet,
 );
 
 async fn crud_and_transactions_reach_kafka(s: &Services, db: &Db) {
@@ -774,4 +775,54 @@ async fn validate_names_missing_grants_and_passes_with_them() {
         assert_eq!(summary_of(&out)["snapshot_rows"], 3);
         db.exec(&format!("DROP USER '{user}'@'%'")).await;
     }
+}
+
+async fn heartbeats_while_captured_tables_are_quiet(s: &Services, db: &Db) {
+    let c = Connector::new(s, db, "heartbeat")
+        .await
+        .with("heartbeat.interval.ms", "1");
+    let c = c
+        .clone()
+        .with("table.include.list", &format!("{}\\.quiet", c.database));
+    c.sql("CREATE TABLE quiet (id INT PRIMARY KEY); CREATE TABLE busy (id INT PRIMARY KEY)")
+        .await;
+    c.poll().await;
+    let before = c
+        .file_store()
+        .load()
+        .await
+        .unwrap()
+        .unwrap()
+        .checkpoint
+        .unwrap();
+    let values: Vec<String> = (1..=200).map(|i| format!("({i})")).collect();
+    c.sql(&format!("INSERT INTO busy VALUES {}", values.join(",")))
+        .await;
+    let sm = c.poll().await;
+    assert_eq!(sm.events, 0, "busy is not captured");
+    assert!(sm.heartbeats >= 1, "{sm:?}");
+    let after = c
+        .file_store()
+        .load()
+        .await
+        .unwrap()
+        .unwrap()
+        .checkpoint
+        .unwrap();
+    assert!(
+        after.position > before.position,
+        "the offset moves past filtered traffic"
+    );
+    let hb = read_topic(s.kafka(), &format!("__debezium-heartbeat.{}", c.prefix)).await;
+    assert!(!hb.is_empty());
+    let last = hb.last().unwrap();
+    assert_eq!(
+        last.key_json().unwrap()["payload"],
+        json!({"serverName": c.prefix})
+    );
+    assert_eq!(
+        last.value.as_ref().unwrap()["schema"]["name"],
+        "io.debezium.connector.common.Heartbeat"
+    );
+    assert!(last.payload().unwrap()["ts_ms"].as_i64().unwrap() > 1_700_000_000_000);
 }

@@ -65,6 +65,8 @@ pub struct EncoderOptions {
     pub value_schemas: bool,
     /// `tombstones.on.delete`.
     pub tombstones: bool,
+    /// `heartbeat.topics.prefix`.
+    pub heartbeat_topics_prefix: String,
 }
 
 impl From<&Config> for EncoderOptions {
@@ -74,6 +76,7 @@ impl From<&Config> for EncoderOptions {
             key_schemas: c.key_schemas,
             value_schemas: c.value_schemas,
             tombstones: c.tombstones_on_delete,
+            heartbeat_topics_prefix: c.heartbeat_topics_prefix.clone(),
         }
     }
 }
@@ -164,6 +167,37 @@ impl EventEncoder {
             topic: base.into(),
             key_schema,
             value_schema,
+        }
+    }
+
+    /// A Debezium heartbeat: topic `<heartbeat.topics.prefix>.<topic.prefix>`,
+    /// key `io.debezium.connector.common.ServerNameKey {serverName}`, value
+    /// `io.debezium.connector.common.Heartbeat {ts_ms}`.
+    pub fn heartbeat(&self, ts_ms: i64) -> Record {
+        let name = Json::from(self.opts.topic_prefix.as_str()).to_string();
+        let key = if self.opts.key_schemas {
+            format!(
+                r#"{{"schema":{{"type":"struct","fields":[{{"type":"string","optional":false,"field":"serverName"}}],"optional":false,"name":"io.debezium.connector.common.ServerNameKey","version":1}},"payload":{{"serverName":{name}}}}}"#
+            )
+        } else {
+            format!(r#"{{"serverName":{name}}}"#)
+        };
+        let value = if self.opts.value_schemas {
+            format!(
+                r#"{{"schema":{{"type":"struct","fields":[{{"type":"int64","optional":false,"field":"ts_ms"}}],"optional":false,"name":"io.debezium.connector.common.Heartbeat","version":1}},"payload":{{"ts_ms":{ts_ms}}}}}"#
+            )
+        } else {
+            format!(r#"{{"ts_ms":{ts_ms}}}"#)
+        };
+        Record {
+            topic: format!(
+                "{}.{}",
+                self.opts.heartbeat_topics_prefix, self.opts.topic_prefix
+            )
+            .into(),
+            key: Some(key.into_bytes()),
+            value: Some(value.into_bytes()),
+            timestamp_ms: ts_ms,
         }
     }
 
@@ -484,7 +518,34 @@ mod tests {
             key_schemas: schemas,
             value_schemas: schemas,
             tombstones: true,
+            heartbeat_topics_prefix: "__debezium-heartbeat".into(),
         })
+    }
+
+    #[test]
+    fn heartbeat_has_debeziums_shape() {
+        let hb = enc(true).heartbeat(1_565_787_098_802);
+        assert_eq!(&*hb.topic, "__debezium-heartbeat.dbserver1");
+        let key: Json = serde_json::from_slice(hb.key.as_ref().unwrap()).unwrap();
+        assert_eq!(
+            key["schema"]["name"],
+            "io.debezium.connector.common.ServerNameKey"
+        );
+        assert_eq!(
+            key["payload"],
+            serde_json::json!({"serverName": "dbserver1"})
+        );
+        let value: Json = serde_json::from_slice(hb.value.as_ref().unwrap()).unwrap();
+        assert_eq!(
+            value["schema"]["name"],
+            "io.debezium.connector.common.Heartbeat"
+        );
+        assert_eq!(
+            value["payload"],
+            serde_json::json!({"ts_ms": 1_565_787_098_802i64})
+        );
+        let bare = enc(false).heartbeat(7);
+        assert_eq!(bare.value.as_deref(), Some(&br#"{"ts_ms":7}"#[..]));
     }
 
     fn parse(b: &Option<Vec<u8>>) -> Json {
