@@ -38,7 +38,7 @@ use mysql_common::packets::Sid;
 
 use super::decode::{cell_from_binlog, table_schema_from_tme};
 use super::schema::load_table;
-use super::server::{connect, Flavor};
+use super::server::{connect, qerr, Flavor};
 use super::{Source, SourceEvent};
 use crate::change::{Cell, Op, RowChange, SourceInfo, TableSchema};
 use crate::config::{Config, TableFilter};
@@ -122,11 +122,7 @@ impl BinlogSource {
             // queries it fakes for old replicas.
             conn.query_drop("SET @mariadb_slave_capability=4")
                 .await
-                .map_err(|source| Error::Mysql {
-                    server: server.clone(),
-                    during: "setting replica capability",
-                    source,
-                })?;
+                .map_err(qerr(&server, "setting replica capability"))?;
         }
         let (file, request) = match start {
             StartAt::Position(p) => (p.file.clone(), None),
@@ -150,14 +146,10 @@ impl BinlogSource {
             (StartAt::Gtid(_), Some(sids)) => req.with_gtid().with_gtid_set(sids).with_pos(4),
             (StartAt::Gtid(_), None) => req,
         };
-        let stream = conn
-            .get_binlog_stream(req)
-            .await
-            .map_err(|source| Error::Mysql {
-                server: server.clone(),
-                during: "requesting the binlog (needs REPLICATION SLAVE)",
-                source,
-            })?;
+        let stream = conn.get_binlog_stream(req).await.map_err(qerr(
+            &server,
+            "requesting the binlog (needs REPLICATION SLAVE)",
+        ))?;
         Ok(Self {
             stream,
             meta: None,
@@ -552,11 +544,7 @@ impl Source for BinlogSource {
                             });
                         }
                     }
-                    return Err(Error::Mysql {
-                        server: self.server.clone(),
-                        during: "reading the binlog",
-                        source,
-                    });
+                    return Err(qerr(&self.server, "reading the binlog")(source));
                 }
                 Ok(Some(Ok(ev))) => ev,
             };

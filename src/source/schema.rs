@@ -12,8 +12,9 @@ use std::sync::Arc;
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
+use super::server::qerr;
 use crate::change::{Column, ColumnType, TableSchema};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// A table's schema and the key its snapshot chunks are ordered by.
 #[derive(Debug, Clone)]
@@ -42,18 +43,14 @@ pub async fn load_table(
     db: &str,
     table: &str,
 ) -> Result<Option<TableInfo>> {
-    let qe = |source| Error::Mysql {
-        server: server.to_string(),
-        during: "reading information_schema",
-        source,
-    };
+    let qe = || qerr(server, "reading information_schema");
     let kind: Option<String> = conn
         .exec_first(
             "SELECT TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
             (db, table),
         )
         .await
-        .map_err(qe)?;
+        .map_err(qe())?;
     if kind.as_deref() != Some("BASE TABLE") {
         return Ok(None);
     }
@@ -64,7 +61,7 @@ pub async fn load_table(
             (db, table),
         )
         .await
-        .map_err(qe)?;
+        .map_err(qe())?;
     if rows.is_empty() {
         return Ok(None);
     }
@@ -100,7 +97,7 @@ pub async fn load_table(
             (db, table),
         )
         .await
-        .map_err(qe)?;
+        .map_err(qe())?;
     let index_of = |name: &str| {
         columns
             .iter()
@@ -153,11 +150,7 @@ pub async fn list_tables(conn: &mut Conn, server: &str) -> Result<Vec<(String, S
          ORDER BY TABLE_SCHEMA, TABLE_NAME",
     )
     .await
-    .map_err(|source| Error::Mysql {
-        server: server.to_string(),
-        during: "listing tables",
-        source,
-    })
+    .map_err(qerr(server, "listing tables"))
 }
 
 /// The column type `information_schema.COLUMNS` describes.

@@ -81,7 +81,8 @@ pub async fn connect(config: &Config) -> Result<Conn> {
     }
 }
 
-fn qerr(server: &str, during: &'static str) -> impl FnOnce(mysql_async::Error) -> Error {
+/// Maps a driver error to [`Error::Mysql`] naming the server and the step.
+pub(crate) fn qerr(server: &str, during: &'static str) -> impl FnOnce(mysql_async::Error) -> Error {
     let server = server.to_string();
     move |source| Error::Mysql {
         server,

@@ -30,7 +30,7 @@ use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Params, Value};
 
 use super::schema::{load_table, TableInfo};
-use super::server::{connect, current_position};
+use super::server::{connect, current_position, qerr};
 use crate::change::{Cell, ColumnType};
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -76,11 +76,7 @@ impl ChunkReader {
             "SET SESSION time_zone = '+00:00', SESSION lock_wait_timeout = {secs}"
         ))
         .await
-        .map_err(|source| Error::Mysql {
-            server: server.clone(),
-            during: "preparing the snapshot session",
-            source,
-        })?;
+        .map_err(qerr(&server, "preparing the snapshot session"))?;
         Ok(Self { conn, server })
     }
 
@@ -125,14 +121,8 @@ impl ChunkReader {
                 limit + 1
             ));
         }
-        let err = |during: &'static str| {
-            let server = self.server.clone();
-            move |source| Error::Mysql {
-                server,
-                during,
-                source,
-            }
-        };
+        let server = self.server.clone();
+        let err = |during: &'static str| qerr(&server, during);
         match self
             .conn
             .query_drop(format!("LOCK TABLES {table} READ"))
