@@ -425,9 +425,15 @@ impl<'a, K: Sink, O: OffsetStore> Streamer<'a, K, O> {
                         stopped_at = Some(i as u64);
                         break;
                     }
-                    for part in held_back(self.snapshot.as_ref(), change) {
+                    let seen = held_back(self.snapshot.as_ref(), change);
+                    let part = match &seen {
+                        Visible::All => Some(change),
+                        Visible::Nothing => None,
+                        Visible::Part(p) => Some(p),
+                    };
+                    if let Some(part) = part {
                         let before = self.buf.len();
-                        self.encoder.encode(&part, now, &mut self.buf);
+                        self.encoder.encode(part, now, &mut self.buf);
                         self.buf_bytes +=
                             self.buf[before..].iter().map(Record::size).sum::<usize>();
                     }
@@ -657,17 +663,28 @@ fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0
 }
 
-/// The parts of a streamed change a consumer may see while its table is
-/// being snapshotted with `suppress` (the consumer never saw the table):
-/// changes to keys above the snapshot cursor are held back, because a later
-/// chunk, read after them, carries their effect. A primary-key change is
-/// judged half by half (delete of the old key, create of the new one).
-/// Integer keys are compared exactly; for other key types no change is held
-/// back, which never loses data but may show an update before the row's
-/// snapshot read.
-fn held_back(snapshot: Option<&SnapshotState>, change: &RowChange) -> Vec<RowChange> {
+/// What a consumer may see of a streamed change.
+#[derive(Debug)]
+enum Visible {
+    /// The change as it is (the common case: no clone).
+    All,
+    /// Nothing: held back.
+    Nothing,
+    /// One half of a primary-key change.
+    Part(RowChange),
+}
+
+/// What a consumer may see of a streamed change while its table is being
+/// snapshotted with `suppress` (the consumer never saw the table): changes
+/// to keys above the snapshot cursor are held back, because a later chunk,
+/// read after them, carries their effect. A primary-key change is judged
+/// half by half (delete of the old key, create of the new one). Integer
+/// keys are compared exactly; for other key types no change is held back,
+/// which never loses data but may show an update before the row's snapshot
+/// read.
+fn held_back(snapshot: Option<&SnapshotState>, change: &RowChange) -> Visible {
     let Some(st) = snapshot else {
-        return vec![change.clone()];
+        return Visible::All;
     };
     let t = &*change.table;
     let Some(entry) = st
@@ -675,11 +692,11 @@ fn held_back(snapshot: Option<&SnapshotState>, change: &RowChange) -> Vec<RowCha
         .iter()
         .find(|e| e.suppress && e.db == t.db && e.table == t.table)
     else {
-        return vec![change.clone()];
+        return Visible::All;
     };
     let Some(cursor) = &entry.cursor else {
         // Nothing of this table read yet: every key is above the cursor.
-        return Vec::new();
+        return Visible::Nothing;
     };
     let idx: Option<Vec<usize>> = entry
         .key_columns
@@ -691,7 +708,7 @@ fn held_back(snapshot: Option<&SnapshotState>, change: &RowChange) -> Vec<RowCha
         })
         .collect();
     let Some(idx) = idx else {
-        return vec![change.clone()];
+        return Visible::All;
     };
     let cursor_ints: Option<Vec<i128>> = cursor
         .iter()
@@ -702,7 +719,7 @@ fn held_back(snapshot: Option<&SnapshotState>, change: &RowChange) -> Vec<RowCha
         })
         .collect();
     let Some(cursor_ints) = cursor_ints else {
-        return vec![change.clone()];
+        return Visible::All;
     };
     let key_of = |row: &Option<Vec<Cell>>| -> Option<Vec<i128>> {
         let row = row.as_ref()?;
@@ -714,44 +731,32 @@ fn held_back(snapshot: Option<&SnapshotState>, change: &RowChange) -> Vec<RowCha
             })
             .collect()
     };
-    let visible = |row: &Option<Vec<Cell>>| key_of(row).map(|k| k <= cursor_ints);
+    // `None` (key not comparable) counts as visible: never lose a change.
+    let visible = |row: &Option<Vec<Cell>>| key_of(row).is_none_or(|k| k <= cursor_ints);
+    let all_or_nothing = |v: bool| if v { Visible::All } else { Visible::Nothing };
     match change.op {
-        Op::Create | Op::Read => match visible(&change.after) {
-            Some(false) => Vec::new(),
-            _ => vec![change.clone()],
-        },
-        Op::Delete => match visible(&change.before) {
-            Some(false) => Vec::new(),
-            _ => vec![change.clone()],
-        },
+        Op::Create | Op::Read => all_or_nothing(visible(&change.after)),
+        Op::Delete => all_or_nothing(visible(&change.before)),
         Op::Update => {
             let (b, a) = (visible(&change.before), visible(&change.after));
             if key_of(&change.before) == key_of(&change.after) {
-                return match a {
-                    Some(false) => Vec::new(),
-                    _ => vec![change.clone()],
-                };
+                return all_or_nothing(a);
             }
-            let mut out = Vec::new();
-            if b != Some(false) {
-                out.push(RowChange {
+            match (b, a) {
+                // Both halves visible: keep it one update (the encoder splits it).
+                (true, true) => Visible::All,
+                (true, false) => Visible::Part(RowChange {
                     op: Op::Delete,
                     after: None,
                     ..change.clone()
-                });
-            }
-            if a != Some(false) {
-                out.push(RowChange {
+                }),
+                (false, true) => Visible::Part(RowChange {
                     op: Op::Create,
                     before: None,
                     ..change.clone()
-                });
+                }),
+                (false, false) => Visible::Nothing,
             }
-            if out.len() == 2 {
-                // Both halves visible: keep it one update (the encoder splits it).
-                return vec![change.clone()];
-            }
-            out
         }
     }
 }
@@ -1588,12 +1593,7 @@ mod tests {
     #[test]
     fn stream_events_above_the_cursor_are_held_back() {
         let st = suppressing(Some(vec![KeyValue::Int(5)]));
-        let ops = |c: &RowChange| {
-            held_back(Some(&st), c)
-                .iter()
-                .map(|c| c.op)
-                .collect::<Vec<_>>()
-        };
+        let ops = |c: &RowChange| visible_ops(held_back(Some(&st), c), c);
         assert_eq!(ops(&change(Op::Create, None, Some(5))), vec![Op::Create]);
         assert_eq!(ops(&change(Op::Create, None, Some(6))), vec![]);
         assert_eq!(ops(&change(Op::Delete, Some(9), None)), vec![]);
@@ -1604,14 +1604,22 @@ mod tests {
         assert_eq!(ops(&change(Op::Update, Some(1), Some(2))), vec![Op::Update]);
         // Before the first chunk nothing of the table is visible.
         let none = suppressing(None);
-        assert!(held_back(Some(&none), &change(Op::Create, None, Some(1))).is_empty());
+        let c = change(Op::Create, None, Some(1));
+        assert!(visible_ops(held_back(Some(&none), &c), &c).is_empty());
         // A re-snapshot of a streaming table holds nothing back.
         let mut adhoc = suppressing(None);
         adhoc.tables[0].suppress = false;
-        assert_eq!(
-            held_back(Some(&adhoc), &change(Op::Delete, Some(1), None)).len(),
-            1
-        );
+        let c = change(Op::Delete, Some(1), None);
+        assert_eq!(visible_ops(held_back(Some(&adhoc), &c), &c).len(), 1);
+    }
+
+    /// The operations a consumer sees of `c`.
+    fn visible_ops(v: Visible, c: &RowChange) -> Vec<Op> {
+        match v {
+            Visible::All => vec![c.op],
+            Visible::Nothing => vec![],
+            Visible::Part(p) => vec![p.op],
+        }
     }
 
     #[tokio::test]
