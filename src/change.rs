@@ -32,8 +32,9 @@ pub enum ColumnType {
     Decimal { precision: u8, scale: u8 },
     /// CHAR, VARCHAR, TEXT with a character set (not binary).
     String { charset: u16 },
-    /// BINARY, VARBINARY, BLOB.
-    Bytes,
+    /// BINARY, VARBINARY, BLOB. `fixed` is BINARY(n)'s length: the binlog
+    /// drops its trailing zero bytes, SELECT and Debezium pad them back.
+    Bytes { fixed: Option<u16> },
     /// DATE.
     Date,
     /// DATETIME(fsp).
@@ -52,8 +53,10 @@ pub enum ColumnType {
     Set { values: Vec<String> },
     /// BIT(n).
     Bit { bits: u16 },
-    /// GEOMETRY and its subtypes.
+    /// GEOMETRY and its subtypes other than POINT.
     Geometry,
+    /// POINT (Debezium gives it x and y besides the WKB).
+    Point,
     /// A type we cannot decode yet; the column is emitted as a string.
     Unsupported { mysql_type: u8 },
 }
@@ -67,6 +70,33 @@ pub struct Column {
     pub ty: ColumnType,
     /// Whether NULL is allowed (from the table map's null bitmap).
     pub nullable: bool,
+    /// The type as the server declares it, for `column.propagate.source.type`,
+    /// hash masking (cut to the length) and schema change events.
+    pub source: SourceType,
+}
+
+impl Column {
+    /// A column with no declared-type details.
+    pub fn new(name: impl Into<String>, ty: ColumnType, nullable: bool) -> Self {
+        Self {
+            name: name.into(),
+            ty,
+            nullable,
+            source: SourceType::default(),
+        }
+    }
+}
+
+/// A column's declared type, in Debezium's terms (`VARCHAR`, length 255).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SourceType {
+    /// Upper-case type name with `UNSIGNED` where it applies (`INT UNSIGNED`).
+    pub name: String,
+    /// Declared length: characters for strings, bytes for binary strings,
+    /// precision for DECIMAL, bits for BIT, fraction digits for temporal types.
+    pub length: Option<u32>,
+    /// DECIMAL scale.
+    pub scale: Option<u32>,
 }
 
 /// A table's shape as the binlog described it at the event.
@@ -161,6 +191,8 @@ pub enum Op {
     Delete,
     /// `r` (snapshot read)
     Read,
+    /// `t` (`TRUNCATE TABLE`; emitted when `skipped.operations` allows it)
+    Truncate,
 }
 
 impl Op {
@@ -171,6 +203,7 @@ impl Op {
             Op::Update => "u",
             Op::Delete => "d",
             Op::Read => "r",
+            Op::Truncate => "t",
         }
     }
 }
@@ -193,6 +226,10 @@ pub struct SourceInfo {
     /// `source.snapshot` for snapshot reads (`"true"`, `"last"`); `None`
     /// for streamed changes (`"false"`).
     pub snapshot: Option<&'static str>,
+    /// The SQL statement that made the change (`include.query`; from the
+    /// rows-query event MySQL writes with `binlog_rows_query_log_events`, or
+    /// MariaDB's annotate-rows event).
+    pub query: Option<Arc<str>>,
 }
 
 /// One row change.
@@ -206,6 +243,21 @@ pub struct RowChange {
     pub before: Option<Vec<Cell>>,
     /// Row after the change (inserts, updates, reads).
     pub after: Option<Vec<Cell>>,
+    /// Binlog coordinates.
+    pub source: SourceInfo,
+}
+
+/// A DDL statement for the schema change topic.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchemaChange {
+    /// The database it applies to (`databaseName`).
+    pub database: String,
+    /// The statement as the server logged it.
+    pub ddl: String,
+    /// `tableChanges`: Debezium's `{type, id, table}` objects.
+    pub table_changes: Vec<serde_json::Value>,
+    /// The table it touched, for `source.table`.
+    pub table: Option<String>,
     /// Binlog coordinates.
     pub source: SourceInfo,
 }

@@ -91,6 +91,148 @@ pub enum Compression {
     Zstd,
 }
 
+/// `decimal.handling.mode`: how DECIMAL/NUMERIC values appear.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecimalMode {
+    /// `org.apache.kafka.connect.data.Decimal`: exact, base64 unscaled bytes.
+    Precise,
+    /// The decimal as a string (`"12.30"`).
+    String,
+    /// A float64 (may lose precision).
+    Double,
+}
+
+/// `bigint.unsigned.handling.mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BigIntUnsignedMode {
+    /// int64; values above 2^63-1 wrap, as Java's `long`.
+    Long,
+    /// `Decimal` with scale 0: exact.
+    Precise,
+}
+
+/// `binary.handling.mode`: how BINARY/VARBINARY/BLOB appear.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinaryMode {
+    /// Connect `bytes` (JsonConverter writes base64).
+    Bytes,
+    /// A base64 string.
+    Base64,
+    /// A base64url string (no padding changes: `-`/`_` for `+`/`/`).
+    Base64UrlSafe,
+    /// A lowercase hex string.
+    Hex,
+}
+
+/// `time.precision.mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimePrecisionMode {
+    /// Debezium's default: `io.debezium.time.*` types, TIME in microseconds.
+    AdaptiveTimeMicroseconds,
+    /// Kafka Connect's own Date/Time/Timestamp, millisecond precision.
+    Connect,
+}
+
+/// `event.processing.failure.handling.mode`: what a value that cannot be
+/// decoded or a record above the broker's limit does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureMode {
+    /// Stop the poll with an error naming the event; nothing is checkpointed past it.
+    Fail,
+    /// Log a warning naming the event (never its values) and skip it.
+    Warn,
+    /// Skip it, counted in the poll summary and logged.
+    Skip,
+}
+
+/// Row operations that `skipped.operations` can suppress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SkippedOps {
+    /// `c`: inserts.
+    pub create: bool,
+    /// `u`: updates.
+    pub update: bool,
+    /// `d`: deletes.
+    pub delete: bool,
+    /// `t`: truncates.
+    pub truncate: bool,
+}
+
+/// How a matching column's string value is masked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ColumnMask {
+    /// `column.mask.with.N.chars`: N asterisks.
+    Stars(usize),
+    /// `column.mask.hash.ALGO.with.salt.SALT`: hex of `ALGO(salt ‖ value)`,
+    /// cut to the column's length.
+    Hash {
+        algorithm: HashAlgorithm,
+        salt: String,
+    },
+}
+
+/// Digests allowed for column hashing (Java `MessageDigest` names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashAlgorithm {
+    /// `SHA-1`.
+    Sha1,
+    /// `SHA-256`.
+    Sha256,
+    /// `SHA-384`.
+    Sha384,
+    /// `SHA-512`.
+    Sha512,
+}
+
+impl HashAlgorithm {
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s.to_ascii_uppercase().as_str() {
+            "SHA-1" | "SHA1" => Self::Sha1,
+            "SHA-256" | "SHA256" => Self::Sha256,
+            "SHA-384" | "SHA384" => Self::Sha384,
+            "SHA-512" | "SHA512" => Self::Sha512,
+            _ => return None,
+        })
+    }
+}
+
+/// Per-column shaping rules; patterns match `db.table.column`.
+#[derive(Debug, Clone, Default)]
+pub struct ColumnRules {
+    /// `column.include.list`.
+    pub include: Option<Patterns>,
+    /// `column.exclude.list`.
+    pub exclude: Option<Patterns>,
+    /// `column.mask.*` rules in key order.
+    pub masks: Vec<(Patterns, ColumnMask)>,
+    /// `column.truncate.to.N.chars` rules.
+    pub truncates: Vec<(Patterns, usize)>,
+    /// `column.propagate.source.type`.
+    pub propagate_source_type: Option<Patterns>,
+    /// `datatype.propagate.source.type` (matched against type names such as `VARCHAR`).
+    pub propagate_datatype: Option<Patterns>,
+    /// `message.key.columns`: (`db.table` pattern, key column names).
+    pub key_columns: Vec<(Patterns, Vec<String>)>,
+}
+
+impl ColumnRules {
+    /// Whether `db.table.column` is emitted.
+    pub fn keeps(&self, qualified: &str) -> bool {
+        if let Some(p) = &self.include {
+            return p.matches(qualified);
+        }
+        !self.exclude.as_ref().is_some_and(|p| p.matches(qualified))
+    }
+
+    /// The key columns configured for `db.table`, if any.
+    pub fn key_for(&self, db_table: &str) -> Option<&[String]> {
+        self.key_columns
+            .iter()
+            .find(|(p, _)| p.matches(db_table))
+            .map(|(_, cols)| cols.as_slice())
+    }
+}
+
 /// Where offsets live (`offset.storage`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OffsetStorage {
@@ -175,20 +317,20 @@ impl TableFilter {
         Self::from_lists(lists).ok()
     }
 
+    /// Whether tables of `db` can be captured (the database lists only).
+    pub fn includes_database(&self, db: &str) -> bool {
+        !SYSTEM_DATABASES.contains(&db)
+            && self.database_include.as_ref().is_none_or(|p| p.matches(db))
+            && !self
+                .database_exclude
+                .as_ref()
+                .is_some_and(|p| p.matches(db))
+    }
+
     /// Whether `db.table` is captured.
     pub fn includes(&self, db: &str, table: &str) -> bool {
-        if SYSTEM_DATABASES.contains(&db) {
+        if !self.includes_database(db) {
             return false;
-        }
-        if let Some(p) = &self.database_include {
-            if !p.matches(db) {
-                return false;
-            }
-        }
-        if let Some(p) = &self.database_exclude {
-            if p.matches(db) {
-                return false;
-            }
         }
         let full = format!("{db}.{table}");
         if let Some(p) = &self.table_include {
@@ -290,6 +432,31 @@ pub struct Config {
     /// `heartbeat.topics.prefix`: heartbeats go to `<prefix>.<topic.prefix>`;
     /// default `__debezium-heartbeat`, Debezium's.
     pub heartbeat_topics_prefix: String,
+    /// `decimal.handling.mode`; default `precise`, Debezium's (exact).
+    pub decimal_mode: DecimalMode,
+    /// `bigint.unsigned.handling.mode`; default `long`, Debezium's.
+    pub bigint_unsigned_mode: BigIntUnsignedMode,
+    /// `binary.handling.mode`; default `bytes`, Debezium's.
+    pub binary_mode: BinaryMode,
+    /// `time.precision.mode`; default `adaptive_time_microseconds`,
+    /// Debezium's for MySQL (no precision lost).
+    pub time_precision_mode: TimePrecisionMode,
+    /// `include.schema.changes`; default true, as Debezium: DDL is published
+    /// to the `<topic.prefix>` topic.
+    pub include_schema_changes: bool,
+    /// `provide.transaction.metadata`; default false, as Debezium (it adds a
+    /// topic and a block to every event).
+    pub provide_transaction_metadata: bool,
+    /// `include.query`; default false, as Debezium (the SQL may hold values
+    /// and needs `binlog_rows_query_log_events=ON`).
+    pub include_query: bool,
+    /// `skipped.operations`; default `t`, as Debezium.
+    pub skipped_operations: SkippedOps,
+    /// `event.processing.failure.handling.mode`; default `fail`, as Debezium:
+    /// nothing is dropped unless the user says so.
+    pub failure_mode: FailureMode,
+    /// Column filters, masks, truncation, key overrides.
+    pub columns: ColumnRules,
 }
 
 /// A value that must never be printed.
@@ -362,6 +529,20 @@ const KNOWN_KEYS: &[(&str, KeyKind)] = &[
     ("snapshot.lock.timeout.ms", KeyKind::Used),
     ("snapshot.include.collection.list", KeyKind::Used),
     ("snapshot.select.statement.overrides", KeyKind::Used),
+    ("decimal.handling.mode", KeyKind::Used),
+    ("bigint.unsigned.handling.mode", KeyKind::Used),
+    ("binary.handling.mode", KeyKind::Used),
+    ("time.precision.mode", KeyKind::Used),
+    ("include.schema.changes", KeyKind::Used),
+    ("provide.transaction.metadata", KeyKind::Used),
+    ("include.query", KeyKind::Used),
+    ("skipped.operations", KeyKind::Used),
+    ("event.processing.failure.handling.mode", KeyKind::Used),
+    ("column.include.list", KeyKind::Used),
+    ("column.exclude.list", KeyKind::Used),
+    ("column.propagate.source.type", KeyKind::Used),
+    ("datatype.propagate.source.type", KeyKind::Used),
+    ("message.key.columns", KeyKind::Used),
     ("connector.class", KeyKind::Used),
     ("tasks.max", KeyKind::Used),
     ("key.converter", KeyKind::Used),
@@ -382,15 +563,23 @@ const KNOWN_KEYS: &[(&str, KeyKind)] = &[
         "database.history.kafka.topic",
         KeyKind::Ignored("schema history is kept with the offsets"),
     ),
-    (
-        "include.schema.changes",
-        KeyKind::Ignored("schema change events are not published yet"),
-    ),
 ];
 
 /// Where Kafka Connect's JSON converter lives; the only converter we emit.
 /// Per-table snapshot SELECT overrides are keys under this prefix.
 const OVERRIDE_PREFIX: &str = "snapshot.select.statement.overrides.";
+
+/// Keys with a parameter inside them (`column.mask.with.12.chars`).
+const MASK_CHARS: (&str, &str) = ("column.mask.with.", ".chars");
+const MASK_HASH: &str = "column.mask.hash.";
+const TRUNCATE_CHARS: (&str, &str) = ("column.truncate.to.", ".chars");
+
+fn is_parameterized_key(k: &str) -> bool {
+    k.starts_with(OVERRIDE_PREFIX)
+        || k.starts_with(MASK_HASH)
+        || (k.starts_with(MASK_CHARS.0) && k.ends_with(MASK_CHARS.1))
+        || (k.starts_with(TRUNCATE_CHARS.0) && k.ends_with(TRUNCATE_CHARS.1))
+}
 
 const JSON_CONVERTER: &str = "org.apache.kafka.connect.json.JsonConverter";
 const MYSQL_CONNECTOR: &str = "io.debezium.connector.mysql.MySqlConnector";
@@ -461,7 +650,7 @@ impl Config {
         }
 
         for k in raw.keys() {
-            if k.starts_with(OVERRIDE_PREFIX) {
+            if is_parameterized_key(k) {
                 continue;
             }
             match KNOWN_KEYS.iter().find(|(known, _)| known == k) {
@@ -694,6 +883,158 @@ impl Config {
             }
         }
 
+        let decimal_mode = r.choice(
+            "decimal.handling.mode",
+            DecimalMode::Precise,
+            &[
+                ("precise", DecimalMode::Precise),
+                ("string", DecimalMode::String),
+                ("double", DecimalMode::Double),
+            ],
+        );
+        let bigint_unsigned_mode = r.choice(
+            "bigint.unsigned.handling.mode",
+            BigIntUnsignedMode::Long,
+            &[
+                ("long", BigIntUnsignedMode::Long),
+                ("precise", BigIntUnsignedMode::Precise),
+            ],
+        );
+        let binary_mode = r.choice(
+            "binary.handling.mode",
+            BinaryMode::Bytes,
+            &[
+                ("bytes", BinaryMode::Bytes),
+                ("base64", BinaryMode::Base64),
+                ("base64-url-safe", BinaryMode::Base64UrlSafe),
+                ("hex", BinaryMode::Hex),
+            ],
+        );
+        let time_precision_mode = r.choice(
+            "time.precision.mode",
+            TimePrecisionMode::AdaptiveTimeMicroseconds,
+            &[
+                (
+                    "adaptive_time_microseconds",
+                    TimePrecisionMode::AdaptiveTimeMicroseconds,
+                ),
+                ("connect", TimePrecisionMode::Connect),
+            ],
+        );
+        let include_schema_changes = r.bool_or("include.schema.changes", true);
+        let provide_transaction_metadata = r.bool_or("provide.transaction.metadata", false);
+        let include_query = r.bool_or("include.query", false);
+        let skipped_operations = match r.opt_str("skipped.operations") {
+            None => SkippedOps {
+                truncate: true,
+                ..SkippedOps::default()
+            },
+            Some(list) => {
+                let mut ops = SkippedOps::default();
+                for op in list.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+                    match op {
+                        "c" => ops.create = true,
+                        "u" => ops.update = true,
+                        "d" => ops.delete = true,
+                        "t" => ops.truncate = true,
+                        "none" => {}
+                        other => r.problems.push(format!(
+                            "skipped.operations: unknown operation {other:?}; a comma-separated list of c, u, d, t, or none"
+                        )),
+                    }
+                }
+                ops
+            }
+        };
+        let failure_mode = r.choice(
+            "event.processing.failure.handling.mode",
+            FailureMode::Fail,
+            &[
+                ("fail", FailureMode::Fail),
+                ("warn", FailureMode::Warn),
+                ("skip", FailureMode::Skip),
+                ("ignore", FailureMode::Skip),
+            ],
+        );
+        let mut columns = ColumnRules {
+            include: r.patterns("column.include.list"),
+            exclude: r.patterns("column.exclude.list"),
+            propagate_source_type: r.patterns("column.propagate.source.type"),
+            propagate_datatype: r.patterns("datatype.propagate.source.type"),
+            ..ColumnRules::default()
+        };
+        if columns.include.is_some() && columns.exclude.is_some() {
+            r.problems
+                .push("column.include.list and column.exclude.list cannot both be set".into());
+        }
+        for (k, v) in &raw {
+            if let Some(n) = k
+                .strip_prefix(MASK_CHARS.0)
+                .and_then(|x| x.strip_suffix(MASK_CHARS.1))
+            {
+                match (n.parse::<usize>(), r.patterns(k)) {
+                    (Ok(n), Some(p)) => columns.masks.push((p, ColumnMask::Stars(n))),
+                    (Err(_), _) => r.problems.push(format!(
+                        "{k}: {n:?} is not a number of characters (column.mask.with.N.chars)"
+                    )),
+                    _ => {}
+                }
+            } else if let Some(rest) = k.strip_prefix(MASK_HASH) {
+                let rest = rest.strip_prefix("v2.").unwrap_or(rest);
+                match rest.split_once(".with.salt.") {
+                    Some((algo, salt)) => match (HashAlgorithm::parse(algo), r.patterns(k)) {
+                        (Some(algorithm), Some(p)) => columns.masks.push((
+                            p,
+                            ColumnMask::Hash {
+                                algorithm,
+                                salt: salt.to_string(),
+                            },
+                        )),
+                        (None, _) => r.problems.push(format!(
+                            "{k}: unsupported hash algorithm {algo:?}; one of SHA-1, SHA-256, SHA-384, SHA-512"
+                        )),
+                        _ => {}
+                    },
+                    None => r.problems.push(format!(
+                        "{k}: expected column.mask.hash.<algorithm>.with.salt.<salt>"
+                    )),
+                }
+            } else if let Some(n) = k
+                .strip_prefix(TRUNCATE_CHARS.0)
+                .and_then(|x| x.strip_suffix(TRUNCATE_CHARS.1))
+            {
+                match (n.parse::<usize>(), r.patterns(k)) {
+                    (Ok(n), Some(p)) => columns.truncates.push((p, n)),
+                    (Err(_), _) => r.problems.push(format!(
+                        "{k}: {n:?} is not a number of characters (column.truncate.to.N.chars)"
+                    )),
+                    _ => {}
+                }
+            }
+            let _ = v;
+        }
+        if let Some(spec) = r.opt_str("message.key.columns") {
+            for entry in spec.split(';').map(str::trim).filter(|e| !e.is_empty()) {
+                let parsed = entry.rsplit_once(':').and_then(|(table, cols)| {
+                    let cols: Vec<String> = cols
+                        .split(',')
+                        .map(|c| c.trim().to_string())
+                        .filter(|c| !c.is_empty())
+                        .collect();
+                    (!cols.is_empty()).then(|| (table.trim(), cols))
+                });
+                match parsed.map(|(t, cols)| (Patterns::parse(t), cols)) {
+                    Some((Ok(p), cols)) => columns.key_columns.push((p, cols)),
+                    Some((Err(e), _)) => r.problems.push(format!(
+                        "message.key.columns: invalid regular expression {e}"
+                    )),
+                    None => r.problems.push(format!(
+                        "message.key.columns: {entry:?} is not <db>.<table>:<column>[,<column>...]"
+                    )),
+                }
+            }
+        }
+
         if !problems.is_empty() {
             return Err(ConfigProblems(problems));
         }
@@ -729,6 +1070,16 @@ impl Config {
             snapshot_overrides,
             heartbeat_interval,
             heartbeat_topics_prefix,
+            decimal_mode,
+            bigint_unsigned_mode,
+            binary_mode,
+            time_precision_mode,
+            include_schema_changes,
+            provide_transaction_metadata,
+            include_query,
+            skipped_operations,
+            failure_mode,
+            columns,
         })
     }
 
@@ -850,6 +1201,27 @@ impl Reader<'_> {
             Some(s) => {
                 self.problems
                     .push(format!("{key}: {s:?} is not true or false"));
+                default
+            }
+        }
+    }
+
+    /// One of a fixed set of names; an unknown one is reported with the list.
+    fn choice<T: Copy>(&mut self, key: &str, default: T, options: &[(&str, T)]) -> T {
+        let Some(s) = self.opt_str(key) else {
+            return default;
+        };
+        match options
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(&s))
+        {
+            Some((_, v)) => *v,
+            None => {
+                let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+                self.problems.push(format!(
+                    "{key}: unknown value {s:?}; one of {}",
+                    names.join(", ")
+                ));
                 default
             }
         }

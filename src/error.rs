@@ -63,9 +63,12 @@ pub enum Error {
     },
 
     /// A record exceeds what the broker accepts.
-    #[error("record for topic {topic} is {size} bytes, above the configured limit of {limit} bytes; raise the broker's message.max.bytes and kafka.max.request.size, or exclude the column")]
+    #[error("a change of table {table} (key columns: {key}) at {position} makes a {size}-byte record for topic {topic}, above kafka.max.request.size ({limit} bytes); raise the broker's message.max.bytes and kafka.max.request.size, exclude or truncate the large column (column.exclude.list, column.truncate.to.N.chars), or set event.processing.failure.handling.mode=warn to skip such changes")]
     RecordTooLarge {
         topic: String,
+        table: String,
+        key: String,
+        position: String,
         size: usize,
         limit: usize,
     },

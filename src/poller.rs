@@ -35,9 +35,10 @@ use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use crate::change::{Cell, Op, RowChange, SourceInfo, TableSchema};
+use crate::config::FailureMode;
 use crate::config::{Config, SnapshotMode, TableFilter};
 use crate::error::{Error, Result};
-use crate::event::{EncoderOptions, EventEncoder, Record};
+use crate::event::{EncoderOptions, EventEncoder, Record, TxCounter};
 use crate::offsets::{new_owner_id, Acquire, Lease, OffsetStore};
 use crate::position::{
     BinlogPosition, Checkpoint, GtidSet, KeyValue, SnapshotState, SnapshotTable, TxProgress,
@@ -69,6 +70,12 @@ pub struct PollOptions {
     pub hard_deadline: Instant,
     /// Set by a signal handler: stop reading, send, checkpoint, return.
     pub stop: Arc<AtomicBool>,
+    /// `provide.transaction.metadata`.
+    pub tx_metadata: bool,
+    /// The largest record the broker takes (`kafka.max.request.size`).
+    pub max_record_bytes: usize,
+    /// What a record above that does (`event.processing.failure.handling.mode`).
+    pub failure_mode: FailureMode,
 }
 
 impl PollOptions {
@@ -90,6 +97,9 @@ impl PollOptions {
             read_deadline: deadline - reserve,
             hard_deadline: deadline,
             stop: Arc::new(AtomicBool::new(false)),
+            tx_metadata: config.provide_transaction_metadata,
+            max_record_bytes: config.kafka_max_record_bytes,
+            failure_mode: config.failure_mode,
         }
     }
 }
@@ -150,6 +160,11 @@ pub struct PollSummary {
     /// 99th percentile of the chunk table locks, ms.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lock_hold_p99_ms: Option<f64>,
+    /// Schema change events published.
+    pub schema_changes: u64,
+    /// Row changes skipped by `event.processing.failure.handling.mode`
+    /// (each logged with its table and position).
+    pub skipped_events: u64,
 }
 
 /// Microseconds since the Unix epoch.
@@ -170,6 +185,8 @@ struct TxState {
     rows: u64,
     /// Rows events and rows to skip (resume of a partly published transaction).
     skip: Option<(u64, u64)>,
+    /// Transaction metadata counters (`provide.transaction.metadata`).
+    meta: Option<TxCounter>,
 }
 
 /// Why [`Streamer::pump`] returned.
@@ -272,6 +289,7 @@ impl<'a, K: Sink, O: OffsetStore> Streamer<'a, K, O> {
                     gtid: t.gtid.clone(),
                     rows_events: t.rows_events,
                     rows: t.rows,
+                    tx_meta: t.meta.clone(),
                 })
             }),
             event_ts: self.event_ts,
@@ -373,20 +391,31 @@ impl<'a, K: Sink, O: OffsetStore> Streamer<'a, K, O> {
                 gtid,
                 mysql_gtid,
             } => {
-                let skip = match self.resume_skip.take() {
+                let (skip, resumed_meta) = match self.resume_skip.take() {
                     Some(p)
                         if p.start == s
                             || (p.gtid.is_some() && p.gtid.as_deref() == gtid.as_deref()) =>
                     {
-                        Some((p.rows_events, p.rows))
+                        (Some((p.rows_events, p.rows)), p.tx_meta)
                     }
                     Some(p) => {
                         // Not the transaction we stopped in: re-deliver rather than skip.
                         tracing::warn!(expected = %p.start, found = %s, "resumed transaction not found where stored; re-delivering it whole");
-                        None
+                        (None, None)
                     }
-                    None => None,
+                    None => (None, None),
                 };
+                // Debezium's MySQL transaction id: the GTID, else the
+                // binlog coordinates of the transaction's start.
+                let meta = self.opts.tx_metadata.then(|| {
+                    resumed_meta.unwrap_or_else(|| {
+                        let id = match &gtid {
+                            Some(g) => g.to_string(),
+                            None => format!("{}_{}", s.file, s.pos),
+                        };
+                        TxCounter::new(id, 0)
+                    })
+                });
                 self.tx = Some(TxState {
                     start: s,
                     gtid: gtid.map(|g| g.to_string()),
@@ -394,6 +423,7 @@ impl<'a, K: Sink, O: OffsetStore> Streamer<'a, K, O> {
                     rows_events: 0,
                     rows: 0,
                     skip,
+                    meta,
                 });
             }
             SourceEvent::Rows(changes) => {
@@ -433,9 +463,9 @@ impl<'a, K: Sink, O: OffsetStore> Streamer<'a, K, O> {
                     };
                     if let Some(part) = part {
                         let before = self.buf.len();
-                        self.encoder.encode(part, now, &mut self.buf);
-                        self.buf_bytes +=
-                            self.buf[before..].iter().map(Record::size).sum::<usize>();
+                        let meta = self.tx.as_mut().and_then(|t| t.meta.as_mut());
+                        self.encoder.encode(part, now, meta, &mut self.buf);
+                        self.admit(before, part)?;
                     }
                     self.emitted += 1;
                     self.event_ts = change.source.ts_sec;
@@ -455,8 +485,28 @@ impl<'a, K: Sink, O: OffsetStore> Streamer<'a, K, O> {
                     }
                 }
             }
+            SourceEvent::Ddl(ev) => {
+                let now = now_us();
+                if let Some(sc) = &ev.schema_change {
+                    let r = self.encoder.schema_change(sc, now);
+                    self.buf_bytes += r.size();
+                    self.buf.push(r);
+                    self.summary.schema_changes += 1;
+                }
+                if let Some(tr) = &ev.truncate {
+                    let before = self.buf.len();
+                    let meta = self.tx.as_mut().and_then(|t| t.meta.as_mut());
+                    self.encoder.encode(tr, now, meta, &mut self.buf);
+                    self.admit(before, tr)?;
+                }
+            }
             SourceEvent::Commit { next, ts_sec } => {
                 if let Some(t) = self.tx.take() {
+                    if let Some(m) = t.meta.as_ref().filter(|m| m.begun) {
+                        let end = self.encoder.tx_end(m);
+                        self.buf_bytes += end.size();
+                        self.buf.push(end);
+                    }
                     if let (Some(set), Some((sid, gno))) =
                         (self.gtid_set.as_mut(), t.mysql_gtid.as_ref())
                     {
@@ -512,11 +562,12 @@ impl<'a, K: Sink, O: OffsetStore> Streamer<'a, K, O> {
                     gtid: None,
                     thread: None,
                     snapshot: Some(marker),
+                    query: None,
                 },
             };
             let before = self.buf.len();
-            self.encoder.encode(&change, now, &mut self.buf);
-            self.buf_bytes += self.buf[before..].iter().map(Record::size).sum::<usize>();
+            self.encoder.encode(&change, now, None, &mut self.buf);
+            self.admit(before, &change)?;
             self.emitted += 1;
             self.summary.snapshot_rows += 1;
             if self.buf.len() >= self.opts.max_batch_records
@@ -570,6 +621,45 @@ impl<'a, K: Sink, O: OffsetStore> Streamer<'a, K, O> {
                 self.snapshot = None;
             }
         }
+    }
+
+    /// Accounts for the records one change appended at `from..`, applying
+    /// `event.processing.failure.handling.mode` to any above the broker's
+    /// limit: `fail` stops the poll naming the table, key columns, binlog
+    /// position and size (never a value); `warn`/`skip` drop that change's
+    /// records, log the same and count it.
+    fn admit(&mut self, from: usize, change: &RowChange) -> Result<()> {
+        let limit = self.opts.max_record_bytes;
+        let too_big = self.buf[from..]
+            .iter()
+            .map(Record::size)
+            .max()
+            .filter(|&size| size > limit);
+        if let Some(size) = too_big {
+            let table = format!("{}.{}", change.table.db, change.table.table);
+            let key = self.encoder.codec(&change.table).key_columns().join(",");
+            let position = format!("{} row {}", change.source.position, change.source.row);
+            match self.opts.failure_mode {
+                FailureMode::Fail => {
+                    return Err(Error::RecordTooLarge {
+                        topic: self.buf[from].topic.to_string(),
+                        table,
+                        key,
+                        position,
+                        size,
+                        limit,
+                    })
+                }
+                FailureMode::Warn | FailureMode::Skip => {
+                    tracing::warn!(table = %table, key_columns = %key, position = %position, size, limit, "record above kafka.max.request.size skipped (event.processing.failure.handling.mode)");
+                    self.buf.truncate(from);
+                    self.summary.skipped_events += 1;
+                    return Ok(());
+                }
+            }
+        }
+        self.buf_bytes += self.buf[from..].iter().map(Record::size).sum::<usize>();
+        Ok(())
     }
 
     async fn maybe_flush(&mut self) -> Result<()> {
@@ -735,6 +825,7 @@ fn held_back(snapshot: Option<&SnapshotState>, change: &RowChange) -> Visible {
     let visible = |row: &Option<Vec<Cell>>| key_of(row).is_none_or(|k| k <= cursor_ints);
     let all_or_nothing = |v: bool| if v { Visible::All } else { Visible::Nothing };
     match change.op {
+        Op::Truncate => Visible::All,
         Op::Create | Op::Read => all_or_nothing(visible(&change.after)),
         Op::Delete => all_or_nothing(visible(&change.before)),
         Op::Update => {
@@ -1331,11 +1422,11 @@ mod tests {
         Arc::new(TableSchema {
             db: "d".into(),
             table: "t".into(),
-            columns: vec![Column {
-                name: "id".into(),
-                ty: ColumnType::Int { unsigned: false },
-                nullable: false,
-            }],
+            columns: vec![Column::new(
+                "id",
+                ColumnType::Int { unsigned: false },
+                false,
+            )],
             key: vec![0],
         })
     }
@@ -1354,6 +1445,7 @@ mod tests {
                 gtid: None,
                 thread: None,
                 snapshot: None,
+                query: None,
             },
         }
     }
@@ -1395,6 +1487,9 @@ mod tests {
             read_deadline: far,
             hard_deadline: far,
             stop: Arc::new(AtomicBool::new(false)),
+            tx_metadata: false,
+            max_record_bytes: 1 << 20,
+            failure_mode: FailureMode::Fail,
         }
     }
 
@@ -1410,13 +1505,10 @@ mod tests {
     }
 
     fn encoder() -> EventEncoder {
-        EventEncoder::new(EncoderOptions {
-            topic_prefix: "p".into(),
-            key_schemas: false,
-            value_schemas: false,
-            tombstones: true,
-            heartbeat_topics_prefix: "__debezium-heartbeat".into(),
-        })
+        let mut o = EncoderOptions::new("p");
+        o.key_schemas = false;
+        o.value_schemas = false;
+        EventEncoder::new(o)
     }
 
     /// Polls repeatedly, each time re-reading the binlog from the stored

@@ -257,6 +257,10 @@ pub struct TxProgress {
     pub rows_events: u64,
     /// Row images of the following rows event already handled.
     pub rows: u64,
+    /// Transaction metadata counters so far (`provide.transaction.metadata`),
+    /// so `total_order` continues where the previous poll stopped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tx_meta: Option<crate::event::TxCounter>,
 }
 
 /// A value of a key column, as stored in a snapshot cursor.
@@ -443,6 +447,7 @@ mod tests {
             position: BinlogPosition::new("b.000001", 400),
             gtid_set: Some(format!("{U1}:1-9").parse().unwrap()),
             transaction: Some(TxProgress {
+                tx_meta: None,
                 start: BinlogPosition::new("b.000001", 200),
                 gtid: Some(format!("{U1}:10")),
                 rows_events: 3,

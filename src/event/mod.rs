@@ -5,15 +5,21 @@
 //!
 //! * insert → `op: "c"`; update → `op: "u"`; delete → `op: "d"` followed by
 //!   a tombstone (same key, null value) when `tombstones.on.delete` is set;
-//! * an update that changes the primary key → a delete of the old key (plus
+//! * an update that changes the key → a delete of the old key (plus
 //!   tombstone) and a create of the new key, so compacted topics keep only
 //!   the live key.
 //!
 //! Keys and values are Kafka Connect JSON: with `schemas.enable` they are
-//! `{"schema": ..., "payload": ...}` as `JsonConverter` writes them (field
-//! order type, fields, optional, name, version, parameters, field), without
-//! it just the payload. The schema part depends only on the table, so it is
-//! rendered once per table shape and spliced into every record.
+//! `{"schema": ..., "payload": ...}` as `JsonConverter` writes them, without
+//! it just the payload. The schema part depends only on the table (and the
+//! column rules), so it is rendered once per table shape ([`TableCodec`])
+//! and spliced into every record.
+//!
+//! Besides row events the encoder writes Debezium's other record kinds:
+//! schema changes on `<topic.prefix>` ([`EventEncoder::schema_change`]),
+//! transaction BEGIN/END on `<topic.prefix>.transaction`
+//! ([`EventEncoder::tx_begin`], [`EventEncoder::tx_end`]) with the
+//! `transaction` block in every data event ([`TxCounter`]), and heartbeats.
 //!
 //! The key bytes are what a Java producer would hash, so the partition we
 //! pick with Kafka's murmur2 (see [`crate::sink::partition_for`]) is the one
@@ -24,12 +30,16 @@ mod types;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde_json::{json, Value as Json};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value as Json};
 
-use crate::change::{Cell, Op, RowChange, TableSchema};
-use crate::config::Config;
+use crate::change::{Cell, Column, ColumnType, Op, RowChange, SchemaChange, TableSchema};
+use crate::config::{ColumnMask, ColumnRules, Config, HashAlgorithm, SkippedOps};
 
-pub use types::{civil_from_days, column_schema, days_from_civil, write_cell};
+pub use types::{
+    civil_from_days, column_schema, days_from_civil, java_double, java_float, write_cell,
+    TypeOptions,
+};
 
 /// The `version` written in every `source` block.
 pub const CONNECTOR_VERSION: &str = concat!("binlog-poller-", env!("CARGO_PKG_VERSION"));
@@ -67,6 +77,12 @@ pub struct EncoderOptions {
     pub tombstones: bool,
     /// `heartbeat.topics.prefix`.
     pub heartbeat_topics_prefix: String,
+    /// Type-mapping modes.
+    pub types: TypeOptions,
+    /// Column filters, masks and key overrides.
+    pub columns: ColumnRules,
+    /// `skipped.operations`.
+    pub skipped: SkippedOps,
 }
 
 impl From<&Config> for EncoderOptions {
@@ -77,17 +93,115 @@ impl From<&Config> for EncoderOptions {
             value_schemas: c.value_schemas,
             tombstones: c.tombstones_on_delete,
             heartbeat_topics_prefix: c.heartbeat_topics_prefix.clone(),
+            types: TypeOptions::from(c),
+            columns: c.columns.clone(),
+            skipped: c.skipped_operations,
         }
     }
 }
 
-/// Per-table pieces that do not change from record to record.
+impl EncoderOptions {
+    /// Debezium's defaults for `topic_prefix`, for tests and tools.
+    pub fn new(topic_prefix: &str) -> Self {
+        Self {
+            topic_prefix: topic_prefix.into(),
+            key_schemas: true,
+            value_schemas: true,
+            tombstones: true,
+            heartbeat_topics_prefix: "__debezium-heartbeat".into(),
+            types: TypeOptions::default(),
+            columns: ColumnRules::default(),
+            skipped: SkippedOps {
+                truncate: true,
+                ..SkippedOps::default()
+            },
+        }
+    }
+}
+
+/// One half of a key change: operation, before, after, the row its key comes from.
+type Half<'a> = (Op, Option<&'a [Cell]>, Option<&'a [Cell]>, &'a [Cell]);
+
+/// How one emitted column's value is rewritten.
+#[derive(Debug, Clone)]
+enum Shape {
+    /// As it is.
+    Plain,
+    /// `column.mask.with.N.chars`: this fixed text.
+    Fixed(String),
+    /// `column.mask.hash.*`: hex digest of salt ‖ value, cut to `max_chars`.
+    Hash {
+        algorithm: HashAlgorithm,
+        salt: String,
+        max_chars: Option<usize>,
+    },
+    /// `column.truncate.to.N.chars`.
+    Truncate(usize),
+}
+
+/// Per-table pieces that do not change from record to record: which
+/// columns are emitted and how, the key, the rendered schemas.
 #[derive(Debug)]
-struct TableCodec {
+pub struct TableCodec {
     schema: Arc<TableSchema>,
     topic: Arc<str>,
+    /// `db.table`, Debezium's data collection id.
+    data_collection: Arc<str>,
+    /// Key column indexes (the primary key or `message.key.columns`).
+    key: Vec<usize>,
+    /// Emitted columns, in table order.
+    cols: Vec<(usize, Shape)>,
     key_schema: Option<String>,
     value_schema: String,
+}
+
+/// Transaction bookkeeping for `provide.transaction.metadata`: the
+/// transaction's id and how many data events it produced, in total and
+/// per table. Kept in the checkpoint for a partly published transaction so
+/// the orders continue where they stopped.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct TxCounter {
+    /// Debezium's transaction id: the GTID, else `<file>_<pos>` of its start.
+    pub id: String,
+    /// Transaction timestamp, ms since the epoch.
+    #[serde(default)]
+    pub ts_ms: i64,
+    /// Whether BEGIN was emitted (it is emitted before the first data event).
+    #[serde(default)]
+    pub begun: bool,
+    /// Data events so far.
+    #[serde(default)]
+    pub total: u64,
+    /// Data events so far per `db.table`, in order of first appearance.
+    #[serde(default)]
+    pub per_table: Vec<(String, u64)>,
+}
+
+impl TxCounter {
+    /// A new transaction.
+    pub fn new(id: String, ts_ms: i64) -> Self {
+        Self {
+            id,
+            ts_ms,
+            ..Self::default()
+        }
+    }
+
+    /// Counts one event of `collection`; returns (total_order, data_collection_order).
+    fn next(&mut self, collection: &str) -> (u64, u64) {
+        self.total += 1;
+        let n = match self.per_table.iter_mut().find(|(c, _)| c == collection) {
+            Some((_, n)) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                self.per_table.push((collection.to_string(), 1));
+                1
+            }
+        };
+        (self.total, n)
+    }
 }
 
 /// Turns row changes into records.
@@ -97,6 +211,8 @@ pub struct EventEncoder {
     tables: HashMap<(String, String), Arc<TableCodec>>,
     /// Pre-rendered `source` fields that never change.
     source_prefix: String,
+    tx_topic: Arc<str>,
+    schema_topic: Arc<str>,
 }
 
 impl EventEncoder {
@@ -107,6 +223,8 @@ impl EventEncoder {
         source_prefix.push_str(",\"connector\":\"mysql\",\"name\":");
         source_prefix.push_str(&Json::from(opts.topic_prefix.as_str()).to_string());
         Self {
+            tx_topic: format!("{}.transaction", opts.topic_prefix).into(),
+            schema_topic: opts.topic_prefix.as_str().into(),
             opts,
             tables: HashMap::new(),
             source_prefix,
@@ -118,7 +236,8 @@ impl EventEncoder {
         format!("{}.{}.{}", self.opts.topic_prefix, db, table)
     }
 
-    fn codec(&mut self, schema: &Arc<TableSchema>) -> Arc<TableCodec> {
+    /// The codec of a table shape (built once per shape).
+    pub fn codec(&mut self, schema: &Arc<TableSchema>) -> Arc<TableCodec> {
         if let Some(c) = self.tables.get(&(schema.db.clone(), schema.table.clone())) {
             if Arc::ptr_eq(&c.schema, schema) || *c.schema == **schema {
                 return Arc::clone(c);
@@ -133,18 +252,49 @@ impl EventEncoder {
     }
 
     fn build_codec(&self, t: &Arc<TableSchema>) -> TableCodec {
+        let rules = &self.opts.columns;
         let base = format!("{}.{}.{}", self.opts.topic_prefix, t.db, t.table);
-        let key_schema = (!t.key.is_empty()).then(|| {
-            let fields: Vec<Json> = t
-                .key
-                .iter()
-                .map(|&i| column_schema(&t.columns[i]))
-                .collect();
-            json!({"type": "struct", "fields": fields, "optional": false, "name": format!("{base}.Key")})
+        let data_collection = format!("{}.{}", t.db, t.table);
+        let key = match rules.key_for(&data_collection) {
+            Some(names) => {
+                let found: Vec<usize> = names
+                    .iter()
+                    .filter_map(|n| {
+                        t.columns
+                            .iter()
+                            .position(|c| c.name.eq_ignore_ascii_case(n))
+                    })
+                    .collect();
+                if found.len() == names.len() {
+                    found
+                } else {
+                    tracing::warn!(table = %data_collection, "message.key.columns names a column the table does not have; using the primary key");
+                    t.key.clone()
+                }
+            }
+            None => t.key.clone(),
+        };
+        let mut cols = Vec::with_capacity(t.columns.len());
+        let mut fields = Vec::with_capacity(t.columns.len());
+        let mut field_of = HashMap::new();
+        for (i, c) in t.columns.iter().enumerate() {
+            let qualified = format!("{data_collection}.{}", c.name);
+            let shape = shape_for(rules, &qualified, c);
+            let params = schema_params(rules, &qualified, c, &shape);
+            let f = column_schema(c, &self.opts.types, params);
+            field_of.insert(i, f.clone());
+            // An excluded key column stays in the key, as in Debezium.
+            if rules.keeps(&qualified) {
+                fields.push(f);
+                cols.push((i, shape));
+            }
+        }
+        let key_schema = (!key.is_empty()).then(|| {
+            let kf: Vec<Json> = key.iter().map(|i| field_of[i].clone()).collect();
+            json!({"type": "struct", "fields": kf, "optional": false, "name": format!("{base}.Key")})
                 .to_string()
         });
-        let row_fields: Vec<Json> = t.columns.iter().map(column_schema).collect();
-        let row = |field: &str| json!({"type": "struct", "fields": row_fields, "optional": true, "name": format!("{base}.Value"), "field": field});
+        let row = |field: &str| json!({"type": "struct", "fields": fields, "optional": true, "name": format!("{base}.Value"), "field": field});
         let value_schema = json!({
             "type": "struct",
             "fields": [
@@ -165,6 +315,9 @@ impl EventEncoder {
         TableCodec {
             schema: Arc::clone(t),
             topic: base.into(),
+            data_collection: data_collection.into(),
+            key,
+            cols,
             key_schema,
             value_schema,
         }
@@ -175,66 +328,185 @@ impl EventEncoder {
     /// `io.debezium.connector.common.Heartbeat {ts_ms}`.
     pub fn heartbeat(&self, ts_ms: i64) -> Record {
         let name = Json::from(self.opts.topic_prefix.as_str()).to_string();
-        let key = if self.opts.key_schemas {
-            format!(
-                r#"{{"schema":{{"type":"struct","fields":[{{"type":"string","optional":false,"field":"serverName"}}],"optional":false,"name":"io.debezium.connector.common.ServerNameKey","version":1}},"payload":{{"serverName":{name}}}}}"#
-            )
-        } else {
-            format!(r#"{{"serverName":{name}}}"#)
-        };
-        let value = if self.opts.value_schemas {
-            format!(
-                r#"{{"schema":{{"type":"struct","fields":[{{"type":"int64","optional":false,"field":"ts_ms"}}],"optional":false,"name":"io.debezium.connector.common.Heartbeat","version":1}},"payload":{{"ts_ms":{ts_ms}}}}}"#
-            )
-        } else {
-            format!(r#"{{"ts_ms":{ts_ms}}}"#)
-        };
+        let key = self.wrap_key(
+            r#"{"type":"struct","fields":[{"type":"string","optional":false,"field":"serverName"}],"optional":false,"name":"io.debezium.connector.common.ServerNameKey","version":1}"#,
+            &format!(r#"{{"serverName":{name}}}"#),
+        );
+        let value = self.wrap_value(
+            r#"{"type":"struct","fields":[{"type":"int64","optional":false,"field":"ts_ms"}],"optional":false,"name":"io.debezium.connector.common.Heartbeat","version":1}"#,
+            &format!(r#"{{"ts_ms":{ts_ms}}}"#),
+        );
         Record {
             topic: format!(
                 "{}.{}",
                 self.opts.heartbeat_topics_prefix, self.opts.topic_prefix
             )
             .into(),
-            key: Some(key.into_bytes()),
-            value: Some(value.into_bytes()),
+            key: Some(key),
+            value: Some(value),
             timestamp_ms: ts_ms,
         }
     }
 
+    fn wrap_key(&self, schema: &str, payload: &str) -> Vec<u8> {
+        wrap(self.opts.key_schemas, schema, payload)
+    }
+
+    fn wrap_value(&self, schema: &str, payload: &str) -> Vec<u8> {
+        wrap(self.opts.value_schemas, schema, payload)
+    }
+
+    /// The BEGIN record of a transaction on `<topic.prefix>.transaction`.
+    pub fn tx_begin(&self, tx: &TxCounter) -> Record {
+        self.tx_record(tx, "BEGIN", "null", "null")
+    }
+
+    /// The END record of a transaction, with its event counts.
+    pub fn tx_end(&self, tx: &TxCounter) -> Record {
+        let collections: Vec<Json> = tx
+            .per_table
+            .iter()
+            .map(|(c, n)| json!({"data_collection": c, "event_count": n}))
+            .collect();
+        self.tx_record(
+            tx,
+            "END",
+            &tx.total.to_string(),
+            &Json::Array(collections).to_string(),
+        )
+    }
+
+    fn tx_record(&self, tx: &TxCounter, status: &str, count: &str, collections: &str) -> Record {
+        let id = Json::from(tx.id.as_str()).to_string();
+        let key = self.wrap_key(
+            r#"{"type":"struct","fields":[{"type":"string","optional":false,"field":"id"}],"optional":false,"name":"io.debezium.connector.common.TransactionMetadataKey","version":1}"#,
+            &format!(r#"{{"id":{id}}}"#),
+        );
+        let value = self.wrap_value(
+            r#"{"type":"struct","fields":[{"type":"string","optional":false,"field":"status"},{"type":"string","optional":false,"field":"id"},{"type":"int64","optional":true,"field":"event_count"},{"type":"array","items":{"type":"struct","fields":[{"type":"string","optional":false,"field":"data_collection"},{"type":"int64","optional":false,"field":"event_count"}],"optional":false,"name":"event.collection","version":1},"optional":true,"field":"data_collections"},{"type":"int64","optional":false,"field":"ts_ms"}],"optional":false,"name":"io.debezium.connector.common.TransactionMetadataValue","version":1}"#,
+            &format!(
+                r#"{{"status":"{status}","id":{id},"event_count":{count},"data_collections":{collections},"ts_ms":{}}}"#,
+                tx.ts_ms
+            ),
+        );
+        Record {
+            topic: Arc::clone(&self.tx_topic),
+            key: Some(key),
+            value: Some(value),
+            timestamp_ms: tx.ts_ms,
+        }
+    }
+
+    /// A schema change event on `<topic.prefix>`: key
+    /// `io.debezium.connector.mysql.SchemaChangeKey {databaseName}`, value
+    /// `io.debezium.connector.mysql.SchemaChangeValue {source, ts_ms,
+    /// databaseName, schemaName, ddl, tableChanges}`.
+    pub fn schema_change(&self, change: &SchemaChange, now_us: i64) -> Record {
+        let db = Json::from(change.database.as_str()).to_string();
+        let key = self.wrap_key(
+            r#"{"type":"struct","fields":[{"type":"string","optional":false,"field":"databaseName"}],"optional":false,"name":"io.debezium.connector.mysql.SchemaChangeKey","version":1}"#,
+            &format!(r#"{{"databaseName":{db}}}"#),
+        );
+        let mut payload = Vec::with_capacity(512 + change.ddl.len());
+        payload.extend_from_slice(b"{\"source\":");
+        self.write_source_parts(
+            &mut payload,
+            &change.source,
+            "false",
+            &change.database,
+            change.table.as_deref(),
+        );
+        let now_ms = now_us.div_euclid(1000);
+        payload.extend_from_slice(
+            format!(",\"ts_ms\":{now_ms},\"databaseName\":{db},\"schemaName\":null,\"ddl\":")
+                .as_bytes(),
+        );
+        write_json_str(&mut payload, &change.ddl);
+        payload.extend_from_slice(b",\"tableChanges\":");
+        payload.extend_from_slice(
+            Json::Array(change.table_changes.clone())
+                .to_string()
+                .as_bytes(),
+        );
+        payload.push(b'}');
+        let value = self.wrap_value(
+            &schema_change_value_schema(),
+            std::str::from_utf8(&payload).unwrap_or_default(),
+        );
+        Record {
+            topic: Arc::clone(&self.schema_topic),
+            key: Some(key),
+            value: Some(value),
+            timestamp_ms: now_ms,
+        }
+    }
+
+    /// Whether `skipped.operations` drops this change.
+    pub fn skips(&self, op: Op) -> bool {
+        let s = &self.opts.skipped;
+        match op {
+            Op::Create => s.create,
+            Op::Update => s.update,
+            Op::Delete => s.delete,
+            Op::Truncate => s.truncate,
+            Op::Read => false,
+        }
+    }
+
     /// Appends the records for one change to `out`. `now_us` is the
-    /// processing time (microseconds since the epoch) for `ts_ms`.
-    pub fn encode(&mut self, change: &RowChange, now_us: i64, out: &mut Vec<Record>) {
+    /// processing time (microseconds since the epoch) for `ts_ms`. With
+    /// `tx` (transaction metadata on), a BEGIN record precedes the
+    /// transaction's first data event and every data event carries the
+    /// `transaction` block.
+    pub fn encode(
+        &mut self,
+        change: &RowChange,
+        now_us: i64,
+        mut tx: Option<&mut TxCounter>,
+        out: &mut Vec<Record>,
+    ) {
+        if self.skips(change.op) {
+            return;
+        }
         let codec = self.codec(&change.table);
-        let t = &*change.table;
+        if let Some(t) = tx.as_deref_mut() {
+            if !t.begun {
+                t.begun = true;
+                if t.ts_ms == 0 {
+                    t.ts_ms = i64::from(change.source.ts_sec) * 1000;
+                }
+                out.push(self.tx_begin(t));
+            }
+        }
         match change.op {
             Op::Update => {
                 let (Some(before), Some(after)) = (&change.before, &change.after) else {
                     return;
                 };
-                if !t.key.is_empty() && t.key.iter().any(|&i| before[i] != after[i]) {
-                    // A primary-key change: Debezium emits delete + tombstone
-                    // of the old key and a create of the new one.
-                    self.push(
-                        &codec,
-                        change,
-                        Op::Delete,
-                        Some(before),
-                        None,
-                        before,
-                        now_us,
-                        out,
-                    );
-                    self.push(
-                        &codec,
-                        change,
-                        Op::Create,
-                        None,
-                        Some(after),
-                        after,
-                        now_us,
-                        out,
-                    );
+                if !codec.key.is_empty() && codec.key.iter().any(|&i| before[i] != after[i]) {
+                    // A key change: Debezium emits delete + tombstone of the
+                    // old key and a create of the new one.
+                    let parts: [Half<'_>; 2] = [
+                        (Op::Delete, Some(before), None, before),
+                        (Op::Create, None, Some(after), after),
+                    ];
+                    for (op, b, a, k) in parts {
+                        let block = tx.as_deref_mut().map(|t| t.next(&codec.data_collection));
+                        self.push(
+                            &codec,
+                            change,
+                            op,
+                            b,
+                            a,
+                            k,
+                            block,
+                            tx.as_deref(),
+                            now_us,
+                            out,
+                        );
+                    }
                 } else {
+                    let block = tx.as_deref_mut().map(|t| t.next(&codec.data_collection));
                     self.push(
                         &codec,
                         change,
@@ -242,6 +514,8 @@ impl EventEncoder {
                         Some(before),
                         Some(after),
                         after,
+                        block,
+                        tx.as_deref(),
                         now_us,
                         out,
                     );
@@ -249,6 +523,7 @@ impl EventEncoder {
             }
             Op::Delete => {
                 if let Some(before) = &change.before {
+                    let block = tx.as_deref_mut().map(|t| t.next(&codec.data_collection));
                     self.push(
                         &codec,
                         change,
@@ -256,13 +531,41 @@ impl EventEncoder {
                         Some(before),
                         None,
                         before,
+                        block,
+                        tx.as_deref(),
                         now_us,
                         out,
                     );
                 }
             }
+            Op::Truncate => {
+                // Key-less, before and after null, as Debezium's `t` events.
+                let block = tx.as_deref_mut().map(|t| t.next(&codec.data_collection));
+                let no_key = TableCodec {
+                    schema: Arc::clone(&codec.schema),
+                    topic: Arc::clone(&codec.topic),
+                    data_collection: Arc::clone(&codec.data_collection),
+                    key: Vec::new(),
+                    cols: Vec::new(),
+                    key_schema: None,
+                    value_schema: codec.value_schema.clone(),
+                };
+                self.push(
+                    &no_key,
+                    change,
+                    Op::Truncate,
+                    None,
+                    None,
+                    &[],
+                    block,
+                    tx.as_deref(),
+                    now_us,
+                    out,
+                );
+            }
             Op::Create | Op::Read => {
                 if let Some(after) = &change.after {
+                    let block = tx.as_deref_mut().map(|t| t.next(&codec.data_collection));
                     self.push(
                         &codec,
                         change,
@@ -270,6 +573,8 @@ impl EventEncoder {
                         None,
                         Some(after),
                         after,
+                        block,
+                        tx.as_deref(),
                         now_us,
                         out,
                     );
@@ -287,10 +592,13 @@ impl EventEncoder {
         before: Option<&[Cell]>,
         after: Option<&[Cell]>,
         key_row: &[Cell],
+        block: Option<(u64, u64)>,
+        tx: Option<&TxCounter>,
         now_us: i64,
         out: &mut Vec<Record>,
     ) {
         let t = &*change.table;
+        let types = &self.opts.types;
         let key = codec.key_schema.as_ref().map(|ks| {
             let mut buf = Vec::with_capacity(64 + if self.opts.key_schemas { ks.len() } else { 0 });
             if self.opts.key_schemas {
@@ -298,7 +606,15 @@ impl EventEncoder {
                 buf.extend_from_slice(ks.as_bytes());
                 buf.extend_from_slice(b",\"payload\":");
             }
-            write_row(&mut buf, t, key_row, Some(&t.key));
+            let key_cols = codec.key.iter().map(|&i| {
+                let shape = codec
+                    .cols
+                    .iter()
+                    .find(|(c, _)| *c == i)
+                    .map_or(&Shape::Plain, |(_, s)| s);
+                (i, shape)
+            });
+            write_row(&mut buf, t, key_row, key_cols, types);
             if self.opts.key_schemas {
                 buf.push(b'}');
             }
@@ -316,19 +632,32 @@ impl EventEncoder {
             v.extend_from_slice(codec.value_schema.as_bytes());
             v.extend_from_slice(b",\"payload\":");
         }
+        let all = || codec.cols.iter().map(|(i, s)| (*i, s));
         v.extend_from_slice(b"{\"before\":");
         match before {
-            Some(row) => write_row(&mut v, t, row, None),
+            Some(row) => write_row(&mut v, t, row, all(), types),
             None => v.extend_from_slice(b"null"),
         }
         v.extend_from_slice(b",\"after\":");
         match after {
-            Some(row) => write_row(&mut v, t, row, None),
+            Some(row) => write_row(&mut v, t, row, all(), types),
             None => v.extend_from_slice(b"null"),
         }
         v.extend_from_slice(b",\"source\":");
         self.write_source(&mut v, change, op);
-        v.extend_from_slice(b",\"transaction\":null,\"op\":\"");
+        v.extend_from_slice(b",\"transaction\":");
+        match (block, tx) {
+            (Some((total, per)), Some(tx)) => {
+                v.extend_from_slice(b"{\"id\":");
+                write_json_str(&mut v, &tx.id);
+                v.extend_from_slice(
+                    format!(",\"total_order\":{total},\"data_collection_order\":{per}}}")
+                        .as_bytes(),
+                );
+            }
+            _ => v.extend_from_slice(b"null"),
+        }
+        v.extend_from_slice(b",\"op\":\"");
         v.extend_from_slice(op.code().as_bytes());
         let now_ms = now_us.div_euclid(1000);
         v.extend_from_slice(
@@ -359,13 +688,30 @@ impl EventEncoder {
     }
 
     fn write_source(&self, v: &mut Vec<u8>, change: &RowChange, op: Op) {
-        let s = &change.source;
-        let t = &*change.table;
+        let snapshot =
+            change
+                .source
+                .snapshot
+                .unwrap_or(if op == Op::Read { "true" } else { "false" });
+        self.write_source_parts(
+            v,
+            &change.source,
+            snapshot,
+            &change.table.db,
+            Some(&change.table.table),
+        );
+    }
+
+    fn write_source_parts(
+        &self,
+        v: &mut Vec<u8>,
+        s: &crate::change::SourceInfo,
+        snapshot: &str,
+        db: &str,
+        table: Option<&str>,
+    ) {
         v.extend_from_slice(self.source_prefix.as_bytes());
         let ts_ms = i64::from(s.ts_sec) * 1000;
-        let snapshot = s
-            .snapshot
-            .unwrap_or(if op == Op::Read { "true" } else { "false" });
         v.extend_from_slice(
             format!(
                 ",\"ts_ms\":{ts_ms},\"ts_us\":{},\"ts_ns\":{},\"snapshot\":\"{snapshot}\",\"db\":",
@@ -374,9 +720,12 @@ impl EventEncoder {
             )
             .as_bytes(),
         );
-        write_json_str(v, &t.db);
+        write_json_str(v, db);
         v.extend_from_slice(b",\"sequence\":null,\"table\":");
-        write_json_str(v, &t.table);
+        match table {
+            Some(t) => write_json_str(v, t),
+            None => v.extend_from_slice(b"null"),
+        }
         v.extend_from_slice(format!(",\"server_id\":{},\"gtid\":", s.server_id).as_bytes());
         match &s.gtid {
             Some(g) => write_json_str(v, g),
@@ -391,15 +740,112 @@ impl EventEncoder {
             Some(th) => v.extend_from_slice(th.to_string().as_bytes()),
             None => v.extend_from_slice(b"null"),
         }
-        v.extend_from_slice(b",\"query\":null}");
+        v.extend_from_slice(b",\"query\":");
+        match &s.query {
+            Some(q) => write_json_str(v, q),
+            None => v.extend_from_slice(b"null"),
+        }
+        v.push(b'}');
     }
 }
 
-/// Writes a row (or, with `only`, the listed columns) as a JSON object.
-fn write_row(buf: &mut Vec<u8>, t: &TableSchema, row: &[Cell], only: Option<&[usize]>) {
+impl TableCodec {
+    /// The key column names, for messages (never their values).
+    pub fn key_columns(&self) -> Vec<&str> {
+        self.key
+            .iter()
+            .map(|&i| self.schema.columns[i].name.as_str())
+            .collect()
+    }
+}
+
+fn wrap(schemas: bool, schema: &str, payload: &str) -> Vec<u8> {
+    if schemas {
+        format!(r#"{{"schema":{schema},"payload":{payload}}}"#).into_bytes()
+    } else {
+        payload.as_bytes().to_vec()
+    }
+}
+
+fn is_text(c: &Column) -> bool {
+    matches!(c.ty, ColumnType::String { .. })
+}
+
+/// The shaping rule of a column (masks before truncation, as Debezium's
+/// column mappers are consulted in that order).
+fn shape_for(rules: &ColumnRules, qualified: &str, c: &Column) -> Shape {
+    if !is_text(c) {
+        return Shape::Plain;
+    }
+    if let Some((_, mask)) = rules.masks.iter().find(|(p, _)| p.matches(qualified)) {
+        return match mask {
+            ColumnMask::Stars(n) => Shape::Fixed("*".repeat(*n)),
+            ColumnMask::Hash { algorithm, salt } => Shape::Hash {
+                algorithm: *algorithm,
+                salt: salt.clone(),
+                max_chars: c.source.length.map(|l| l as usize).filter(|l| *l > 0),
+            },
+        };
+    }
+    match rules.truncates.iter().find(|(p, _)| p.matches(qualified)) {
+        Some((_, n)) => Shape::Truncate(*n),
+        None => Shape::Plain,
+    }
+}
+
+/// Extra schema parameters: `masked` for masked columns, and the
+/// `__debezium.source.column.*` parameters of `column.propagate.source.type`
+/// / `datatype.propagate.source.type`.
+fn schema_params(
+    rules: &ColumnRules,
+    qualified: &str,
+    c: &Column,
+    shape: &Shape,
+) -> Option<Map<String, Json>> {
+    let mut m = Map::new();
+    if matches!(shape, Shape::Fixed(_) | Shape::Hash { .. }) {
+        m.insert("masked".into(), "true".into());
+    }
+    let propagate = rules
+        .propagate_source_type
+        .as_ref()
+        .is_some_and(|p| p.matches(qualified))
+        || rules
+            .propagate_datatype
+            .as_ref()
+            .is_some_and(|p| !c.source.name.is_empty() && p.matches(&c.source.name));
+    if propagate && !c.source.name.is_empty() {
+        m.insert(
+            "__debezium.source.column.type".into(),
+            c.source.name.clone().into(),
+        );
+        if let Some(l) = c.source.length {
+            m.insert(
+                "__debezium.source.column.length".into(),
+                l.to_string().into(),
+            );
+        }
+        if let Some(s) = c.source.scale {
+            m.insert(
+                "__debezium.source.column.scale".into(),
+                s.to_string().into(),
+            );
+        }
+    }
+    (!m.is_empty()).then_some(m)
+}
+
+/// Writes the listed columns of a row as a JSON object.
+fn write_row<'a>(
+    buf: &mut Vec<u8>,
+    t: &TableSchema,
+    row: &[Cell],
+    cols: impl Iterator<Item = (usize, &'a Shape)>,
+    types: &TypeOptions,
+) {
     buf.push(b'{');
     let mut first = true;
-    let mut one = |i: usize, buf: &mut Vec<u8>| {
+    for (i, shape) in cols {
         if !first {
             buf.push(b',');
         }
@@ -407,13 +853,53 @@ fn write_row(buf: &mut Vec<u8>, t: &TableSchema, row: &[Cell], only: Option<&[us
         let col = &t.columns[i];
         write_json_str(buf, &col.name);
         buf.push(b':');
-        write_cell(buf, col, row.get(i).unwrap_or(&Cell::Null));
-    };
-    match only {
-        Some(idx) => idx.iter().for_each(|&i| one(i, buf)),
-        None => (0..t.columns.len()).for_each(|i| one(i, buf)),
+        let cell = row.get(i).unwrap_or(&Cell::Null);
+        match (shape, cell) {
+            (Shape::Plain, _) | (_, Cell::Null) => write_cell(buf, col, cell, types),
+            (Shape::Fixed(text), _) => write_json_str(buf, text),
+            (
+                Shape::Hash {
+                    algorithm,
+                    salt,
+                    max_chars,
+                },
+                Cell::Text(s),
+            ) => {
+                let mut h = hash_hex(*algorithm, salt.as_bytes(), s.as_bytes());
+                if let Some(n) = max_chars {
+                    h.truncate(*n);
+                }
+                write_json_str(buf, &h);
+            }
+            (Shape::Truncate(n), Cell::Text(s)) => {
+                // Java's substring counts UTF-16 units; characters are the
+                // same for everything outside the astral planes.
+                match s.char_indices().nth(*n) {
+                    Some((at, _)) => write_json_str(buf, &s[..at]),
+                    None => write_json_str(buf, s),
+                }
+            }
+            _ => write_cell(buf, col, cell, types),
+        }
     }
     buf.push(b'}');
+}
+
+/// Hex digest of `salt ‖ value`, as Debezium's `MaskStrings` hashing.
+fn hash_hex(algorithm: HashAlgorithm, salt: &[u8], value: &[u8]) -> String {
+    fn run<D: sha2::Digest>(salt: &[u8], value: &[u8]) -> Vec<u8> {
+        let mut d = D::new();
+        d.update(salt);
+        d.update(value);
+        d.finalize().to_vec()
+    }
+    let digest = match algorithm {
+        HashAlgorithm::Sha1 => run::<sha1::Sha1>(salt, value),
+        HashAlgorithm::Sha256 => run::<sha2::Sha256>(salt, value),
+        HashAlgorithm::Sha384 => run::<sha2::Sha384>(salt, value),
+        HashAlgorithm::Sha512 => run::<sha2::Sha512>(salt, value),
+    };
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 pub(crate) fn write_json_str(buf: &mut Vec<u8>, s: &str) {
@@ -468,10 +954,65 @@ fn transaction_schema() -> Json {
     })
 }
 
+/// Debezium's `SchemaChangeValue` schema (`SchemaFactory`), rendered once.
+fn schema_change_value_schema() -> String {
+    let f = |ty: &str, optional: bool, name: &str| json!({"type": ty, "optional": optional, "field": name});
+    let column = json!({
+        "type": "struct",
+        "fields": [
+            f("string", false, "name"), f("int32", false, "jdbcType"), f("int32", true, "nativeType"),
+            f("string", false, "typeName"), f("string", true, "typeExpression"), f("string", true, "charsetName"),
+            f("int32", true, "length"), f("int32", true, "scale"), f("int32", false, "position"),
+            f("boolean", true, "optional"), f("boolean", true, "autoIncremented"), f("boolean", true, "generated"),
+            f("string", true, "comment"), f("string", true, "defaultValueExpression"),
+            {"type": "array", "items": {"type": "string", "optional": false}, "optional": true, "field": "enumValues"}
+        ],
+        "optional": false,
+        "name": "io.debezium.connector.schema.Column",
+        "version": 1
+    });
+    let table = json!({
+        "type": "struct",
+        "fields": [
+            f("string", true, "defaultCharsetName"),
+            {"type": "array", "items": {"type": "string", "optional": false}, "optional": true, "field": "primaryKeyColumnNames"},
+            {"type": "array", "items": column, "optional": false, "field": "columns"},
+            f("string", true, "comment")
+        ],
+        "optional": true,
+        "name": "io.debezium.connector.schema.Table",
+        "version": 1,
+        "field": "table"
+    });
+    let mut source = source_schema();
+    source["field"] = "source".into();
+    json!({
+        "type": "struct",
+        "fields": [
+            source,
+            f("int64", false, "ts_ms"),
+            f("string", true, "databaseName"),
+            f("string", true, "schemaName"),
+            f("string", true, "ddl"),
+            {"type": "array", "items": {
+                "type": "struct",
+                "fields": [f("string", false, "type"), f("string", false, "id"), table],
+                "optional": false,
+                "name": "io.debezium.connector.schema.Change",
+                "version": 1
+            }, "optional": false, "field": "tableChanges"}
+        ],
+        "optional": false,
+        "name": "io.debezium.connector.mysql.SchemaChangeValue",
+        "version": 1
+    })
+    .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::change::{Column, ColumnType, SourceInfo};
+    use crate::change::SourceInfo;
     use crate::position::BinlogPosition;
 
     fn table() -> Arc<TableSchema> {
@@ -479,16 +1020,8 @@ mod tests {
             db: "inventory".into(),
             table: "customers".into(),
             columns: vec![
-                Column {
-                    name: "id".into(),
-                    ty: ColumnType::Int { unsigned: false },
-                    nullable: false,
-                },
-                Column {
-                    name: "email".into(),
-                    ty: ColumnType::String { charset: 255 },
-                    nullable: true,
-                },
+                Column::new("id", ColumnType::Int { unsigned: false }, false),
+                Column::new("email", ColumnType::String { charset: 255 }, true),
             ],
             key: vec![0],
         })
@@ -508,18 +1041,16 @@ mod tests {
                 gtid: None,
                 thread: Some(7),
                 snapshot: None,
+                query: None,
             },
         }
     }
 
     fn enc(schemas: bool) -> EventEncoder {
-        EventEncoder::new(EncoderOptions {
-            topic_prefix: "dbserver1".into(),
-            key_schemas: schemas,
-            value_schemas: schemas,
-            tombstones: true,
-            heartbeat_topics_prefix: "__debezium-heartbeat".into(),
-        })
+        let mut o = EncoderOptions::new("dbserver1");
+        o.key_schemas = schemas;
+        o.value_schemas = schemas;
+        EventEncoder::new(o)
     }
 
     #[test]
@@ -559,6 +1090,7 @@ mod tests {
         enc(false).encode(
             &change(Op::Create, None, Some(row)),
             1_700_000_001_000_000,
+            None,
             &mut out,
         );
         assert_eq!(out.len(), 1);
@@ -581,7 +1113,7 @@ mod tests {
     fn key_with_schema_matches_json_converter_bytes() {
         let mut out = vec![];
         let row = vec![Cell::Int(1001), Cell::Null];
-        enc(true).encode(&change(Op::Create, None, Some(row)), 0, &mut out);
+        enc(true).encode(&change(Op::Create, None, Some(row)), 0, None, &mut out);
         assert_eq!(
             String::from_utf8(out[0].key.clone().unwrap()).unwrap(),
             r#"{"schema":{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"}],"optional":false,"name":"dbserver1.inventory.customers.Key"},"payload":{"id":1001}}"#
@@ -600,7 +1132,7 @@ mod tests {
     fn delete_is_followed_by_tombstone() {
         let mut out = vec![];
         let row = vec![Cell::Int(5), Cell::Null];
-        enc(false).encode(&change(Op::Delete, Some(row), None), 0, &mut out);
+        enc(false).encode(&change(Op::Delete, Some(row), None), 0, None, &mut out);
         assert_eq!(out.len(), 2);
         assert_eq!(parse(&out[0].value)["op"], "d");
         assert_eq!(out[1].value, None);
@@ -612,7 +1144,12 @@ mod tests {
         let mut out = vec![];
         let before = vec![Cell::Int(1), Cell::Null];
         let after = vec![Cell::Int(2), Cell::Null];
-        enc(false).encode(&change(Op::Update, Some(before), Some(after)), 0, &mut out);
+        enc(false).encode(
+            &change(Op::Update, Some(before), Some(after)),
+            0,
+            None,
+            &mut out,
+        );
         let ops: Vec<_> = out
             .iter()
             .map(|r| {
@@ -633,7 +1170,7 @@ mod tests {
         let mut c = change(Op::Delete, Some(vec![Cell::Int(5), Cell::Null]), None);
         c.table = Arc::new(t);
         let mut out = vec![];
-        enc(false).encode(&c, 0, &mut out);
+        enc(false).encode(&c, 0, None, &mut out);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].key, None);
     }

@@ -1,60 +1,122 @@
-//! MySQL column types in Kafka Connect JSON, with Debezium's default modes:
-//! `decimal.handling.mode=precise`, `time.precision.mode=adaptive_time_microseconds`,
-//! `bigint.unsigned.handling.mode=long`, `binary.handling.mode=bytes`.
+//! MySQL column types in Kafka Connect JSON, as Debezium's MySQL connector
+//! maps them (its `BinlogValueConverters` / `JdbcValueConverters`), with the
+//! modes it offers. Defaults in bold.
 //!
 //! | MySQL | Connect type | logical name | JSON payload |
 //! |---|---|---|---|
 //! | TINYINT, SMALLINT | int16 (SMALLINT UNSIGNED: int32) | | number |
 //! | MEDIUMINT, INT | int32 (INT UNSIGNED: int64) | | number |
-//! | BIGINT | int64 (UNSIGNED wraps, as Debezium's `long` mode) | | number |
-//! | FLOAT / DOUBLE | float32 / float64 | | number |
-//! | DECIMAL(p,s) | bytes | `org.apache.kafka.connect.data.Decimal` | base64 of the unscaled two's-complement big-endian integer |
+//! | BIGINT | int64 | | number |
+//! | BIGINT UNSIGNED | **`long`**: int64 (wraps as Java's long); `precise`: bytes | `Decimal` (scale 0) | |
+//! | FLOAT / DOUBLE | float32 / float64 | | number, as Java prints it |
+//! | DECIMAL(p,s) | **`precise`**: bytes; `string`: string; `double`: float64 | `org.apache.kafka.connect.data.Decimal` | base64 of the unscaled two's-complement big-endian integer |
 //! | CHAR, VARCHAR, TEXT | string | | string |
-//! | BINARY, VARBINARY, BLOB | bytes | | base64 (JsonConverter's bytes encoding) |
-//! | DATE | int32 | `io.debezium.time.Date` | days since the epoch |
-//! | DATETIME(0-3) / (4-6) | int64 | `io.debezium.time.Timestamp` / `MicroTimestamp` | ms / µs since the epoch, no time zone |
-//! | TIMESTAMP(n) | string | `io.debezium.time.ZonedTimestamp` | ISO-8601 in UTC with n fraction digits |
-//! | TIME(n) | int64 | `io.debezium.time.MicroTime` | µs, may be negative or above a day |
+//! | BINARY, VARBINARY, BLOB | **`bytes`**: bytes; `base64`, `base64-url-safe`, `hex`: string | | base64 / the encoding; BINARY(n) padded to n |
+//! | DATE | int32 | `io.debezium.time.Date` (`connect`: `org.apache.kafka.connect.data.Date`) | days since the epoch |
+//! | DATETIME(0-3) / (4-6) | int64 | `io.debezium.time.Timestamp` / `MicroTimestamp` (`connect`: `org.apache.kafka.connect.data.Timestamp`, ms) | ms / µs since the epoch, no time zone |
+//! | TIMESTAMP(n) | string | `io.debezium.time.ZonedTimestamp` | ISO-8601 in UTC with exactly n fraction digits |
+//! | TIME(n) | int64 | `io.debezium.time.MicroTime` (`connect`: int32 `org.apache.kafka.connect.data.Time`, ms) | µs, may be negative or above a day |
 //! | YEAR | int32 | `io.debezium.time.Year` | number |
 //! | JSON | string | `io.debezium.data.Json` | the document as a string |
 //! | ENUM / SET | string | `io.debezium.data.Enum` / `EnumSet` | the label(s) |
-//! | BIT(1) / BIT(n) | boolean / bytes | `io.debezium.data.Bits` | bool / base64 little-endian |
+//! | BIT(1) / BIT(n) | boolean / bytes | `io.debezium.data.Bits` | bool / base64, little-endian, ⌈n/8⌉ bytes |
+//! | GEOMETRY / POINT | struct | `io.debezium.data.geometry.Geometry` / `Point` | `{wkb, srid}` / `{x, y, wkb, srid}`; SRID 0 is null |
 //!
-//! Zero dates (`0000-00-00`) become null in nullable columns and the epoch in
-//! NOT NULL ones, as Debezium does.
+//! Zero dates (`0000-00-00`) and zero-in-date values become null in
+//! nullable columns and the epoch in NOT NULL ones, as Debezium does.
 
 use base64::Engine as _;
-use serde_json::{json, Value as Json};
+use serde_json::{json, Map, Value as Json};
 
 use crate::change::{Cell, Column, ColumnType};
+use crate::config::{BigIntUnsignedMode, BinaryMode, Config, DecimalMode, TimePrecisionMode};
 
-/// The Kafka Connect schema of one column, as JsonConverter renders it.
-pub fn column_schema(col: &Column) -> Json {
-    let (ty, name, params): (&str, Option<&str>, Option<Json>) = match &col.ty {
+/// The type-mapping modes of a connector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TypeOptions {
+    /// `decimal.handling.mode`.
+    pub decimal: DecimalMode,
+    /// `bigint.unsigned.handling.mode`.
+    pub bigint_unsigned: BigIntUnsignedMode,
+    /// `binary.handling.mode`.
+    pub binary: BinaryMode,
+    /// `time.precision.mode`.
+    pub time: TimePrecisionMode,
+}
+
+impl Default for TypeOptions {
+    /// Debezium's defaults.
+    fn default() -> Self {
+        Self {
+            decimal: DecimalMode::Precise,
+            bigint_unsigned: BigIntUnsignedMode::Long,
+            binary: BinaryMode::Bytes,
+            time: TimePrecisionMode::AdaptiveTimeMicroseconds,
+        }
+    }
+}
+
+impl From<&Config> for TypeOptions {
+    fn from(c: &Config) -> Self {
+        Self {
+            decimal: c.decimal_mode,
+            bigint_unsigned: c.bigint_unsigned_mode,
+            binary: c.binary_mode,
+            time: c.time_precision_mode,
+        }
+    }
+}
+
+const DECIMAL: &str = "org.apache.kafka.connect.data.Decimal";
+
+/// The Kafka Connect schema of one column, as JsonConverter renders it
+/// (field order: type, fields, optional, name, version, doc, parameters,
+/// field). `params` are extra schema parameters (masking, source type).
+pub fn column_schema(col: &Column, o: &TypeOptions, params: Option<Map<String, Json>>) -> Json {
+    let connect = o.time == TimePrecisionMode::Connect;
+    let decimal = |precision: u32, scale: u32| json!({"scale": scale.to_string(), "connect.decimal.precision": precision.to_string()});
+    let (ty, name, mut p): (&str, Option<&str>, Option<Json>) = match &col.ty {
         ColumnType::TinyInt { .. } => ("int16", None, None),
         ColumnType::SmallInt { unsigned } => {
             (if *unsigned { "int32" } else { "int16" }, None, None)
         }
         ColumnType::MediumInt { .. } => ("int32", None, None),
         ColumnType::Int { unsigned } => (if *unsigned { "int64" } else { "int32" }, None, None),
+        ColumnType::BigInt { unsigned: true }
+            if o.bigint_unsigned == BigIntUnsignedMode::Precise =>
+        {
+            ("bytes", Some(DECIMAL), Some(decimal(20, 0)))
+        }
         ColumnType::BigInt { .. } => ("int64", None, None),
         ColumnType::Float => ("float", None, None),
         ColumnType::Double => ("double", None, None),
-        ColumnType::Decimal { precision, scale } => (
-            "bytes",
-            Some("org.apache.kafka.connect.data.Decimal"),
-            Some(
-                json!({"scale": scale.to_string(), "connect.decimal.precision": precision.to_string()}),
+        ColumnType::Decimal { precision, scale } => match o.decimal {
+            DecimalMode::Precise => (
+                "bytes",
+                Some(DECIMAL),
+                Some(decimal(u32::from(*precision), u32::from(*scale))),
             ),
-        ),
+            DecimalMode::String => ("string", None, None),
+            DecimalMode::Double => ("double", None, None),
+        },
         ColumnType::String { .. } | ColumnType::Unsupported { .. } => ("string", None, None),
-        ColumnType::Bytes => ("bytes", None, None),
+        ColumnType::Bytes { .. } if o.binary == BinaryMode::Bytes => ("bytes", None, None),
+        ColumnType::Bytes { .. } => ("string", None, None),
+        ColumnType::Date if connect => ("int32", Some("org.apache.kafka.connect.data.Date"), None),
         ColumnType::Date => ("int32", Some("io.debezium.time.Date"), None),
+        ColumnType::DateTime { .. } if connect => (
+            "int64",
+            Some("org.apache.kafka.connect.data.Timestamp"),
+            None,
+        ),
         ColumnType::DateTime { fsp } if *fsp <= 3 => {
             ("int64", Some("io.debezium.time.Timestamp"), None)
         }
         ColumnType::DateTime { .. } => ("int64", Some("io.debezium.time.MicroTimestamp"), None),
         ColumnType::Timestamp { .. } => ("string", Some("io.debezium.time.ZonedTimestamp"), None),
+        ColumnType::Time { .. } if connect => {
+            ("int32", Some("org.apache.kafka.connect.data.Time"), None)
+        }
         ColumnType::Time { .. } => ("int64", Some("io.debezium.time.MicroTime"), None),
         ColumnType::Year => ("int32", Some("io.debezium.time.Year"), None),
         ColumnType::Json => ("string", Some("io.debezium.data.Json"), None),
@@ -74,30 +136,59 @@ pub fn column_schema(col: &Column) -> Json {
             Some("io.debezium.data.Bits"),
             Some(json!({"length": bits.to_string()})),
         ),
-        ColumnType::Geometry => {
-            return json!({
-                "type": "struct",
-                "fields": [
-                    {"type": "bytes", "optional": false, "field": "wkb"},
-                    {"type": "int32", "optional": true, "field": "srid"}
-                ],
-                "optional": col.nullable,
-                "name": "io.debezium.data.geometry.Geometry",
-                "version": 1,
-                "doc": "Geometry",
-                "field": col.name
-            });
+        ColumnType::Geometry | ColumnType::Point => {
+            let point = matches!(col.ty, ColumnType::Point);
+            let mut fields = Vec::new();
+            if point {
+                fields.push(json!({"type": "double", "optional": false, "field": "x"}));
+                fields.push(json!({"type": "double", "optional": false, "field": "y"}));
+            }
+            fields.push(json!({"type": "bytes", "optional": point, "field": "wkb"}));
+            fields.push(json!({"type": "int32", "optional": true, "field": "srid"}));
+            let mut m = Map::new();
+            m.insert("type".into(), "struct".into());
+            m.insert("fields".into(), Json::Array(fields));
+            m.insert("optional".into(), col.nullable.into());
+            m.insert(
+                "name".into(),
+                if point {
+                    "io.debezium.data.geometry.Point"
+                } else {
+                    "io.debezium.data.geometry.Geometry"
+                }
+                .into(),
+            );
+            m.insert("version".into(), 1.into());
+            m.insert(
+                "doc".into(),
+                if point {
+                    "Geometry (POINT)"
+                } else {
+                    "Geometry"
+                }
+                .into(),
+            );
+            if let Some(extra) = params {
+                m.insert("parameters".into(), Json::Object(extra));
+            }
+            m.insert("field".into(), col.name.clone().into());
+            return Json::Object(m);
         }
     };
-    // Build in JsonConverter's order: type, optional, name, version, parameters, field.
-    let mut m = serde_json::Map::new();
+    if let Some(extra) = params {
+        match p.as_mut().and_then(Json::as_object_mut) {
+            Some(existing) => existing.extend(extra),
+            None => p = Some(Json::Object(extra)),
+        }
+    }
+    let mut m = Map::new();
     m.insert("type".into(), ty.into());
     m.insert("optional".into(), col.nullable.into());
     if let Some(n) = name {
         m.insert("name".into(), n.into());
         m.insert("version".into(), 1.into());
     }
-    if let Some(p) = params {
+    if let Some(p) = p {
         m.insert("parameters".into(), p);
     }
     m.insert("field".into(), col.name.clone().into());
@@ -105,9 +196,10 @@ pub fn column_schema(col: &Column) -> Json {
 }
 
 /// Writes one cell's JSON payload value.
-pub fn write_cell(buf: &mut Vec<u8>, col: &Column, cell: &Cell) {
+pub fn write_cell(buf: &mut Vec<u8>, col: &Column, cell: &Cell, o: &TypeOptions) {
     use std::io::Write as _;
     let null = |buf: &mut Vec<u8>| buf.extend_from_slice(b"null");
+    let connect = o.time == TimePrecisionMode::Connect;
     match (cell, &col.ty) {
         (Cell::Null, _) => null(buf),
         (Cell::Int(v), ColumnType::Bit { bits: 1 }) => {
@@ -116,21 +208,32 @@ pub fn write_cell(buf: &mut Vec<u8>, col: &Column, cell: &Cell) {
         (Cell::Int(v), _) => {
             let _ = write!(buf, "{v}");
         }
-        (Cell::UInt(v), ColumnType::BigInt { .. }) => {
-            // bigint.unsigned.handling.mode=long: Java's long wraps.
-            let _ = write!(buf, "{}", *v as i64);
-        }
+        (Cell::UInt(v), ColumnType::BigInt { .. }) => match o.bigint_unsigned {
+            BigIntUnsignedMode::Precise => match decimal_unscaled_bytes(&v.to_string(), 0) {
+                Some(bytes) => write_b64(buf, &bytes),
+                None => null(buf),
+            },
+            // Java's long wraps.
+            BigIntUnsignedMode::Long => {
+                let _ = write!(buf, "{}", *v as i64);
+            }
+        },
         (Cell::UInt(v), _) => {
             let _ = write!(buf, "{v}");
         }
-        (Cell::Float(v), _) => write_float(buf, f64::from(*v), Some(*v)),
-        (Cell::Double(v), _) => write_float(buf, *v, None),
-        (Cell::Decimal(s), ColumnType::Decimal { scale, .. }) => {
-            match decimal_unscaled_bytes(s, *scale) {
+        (Cell::Float(v), _) => buf.extend_from_slice(java_float(*v).as_bytes()),
+        (Cell::Double(v), _) => buf.extend_from_slice(java_double(*v).as_bytes()),
+        (Cell::Decimal(s), ColumnType::Decimal { scale, .. }) => match o.decimal {
+            DecimalMode::Precise => match decimal_unscaled_bytes(s, *scale) {
                 Some(bytes) => write_b64(buf, &bytes),
                 None => null(buf),
-            }
-        }
+            },
+            DecimalMode::String => super::write_json_str(buf, s),
+            DecimalMode::Double => match s.trim().parse::<f64>() {
+                Ok(d) => buf.extend_from_slice(java_double(d).as_bytes()),
+                Err(_) => null(buf),
+            },
+        },
         (Cell::Decimal(s), _) => super::write_json_str(buf, s),
         (Cell::Text(s), _) => super::write_json_str(buf, s),
         (Cell::Bytes(b), ColumnType::Bit { bits }) => {
@@ -138,27 +241,50 @@ pub fn write_cell(buf: &mut Vec<u8>, col: &Column, cell: &Cell) {
                 let on = b.iter().any(|&x| x != 0);
                 buf.extend_from_slice(if on { b"true" } else { b"false" });
             } else {
-                // Java's BitSet.toByteArray: little-endian, trailing zero bytes dropped.
+                // MySQL sends BIT big-endian; Debezium reverses it to
+                // little-endian and pads to the column's ⌈n/8⌉ bytes.
+                let width = usize::from(bits.div_ceil(8)).max(1);
                 let mut le: Vec<u8> = b.iter().rev().copied().collect();
-                while le.last() == Some(&0) {
-                    le.pop();
-                }
+                le.resize(width.max(le.len()), 0);
                 write_b64(buf, &le);
             }
         }
-        (Cell::Bytes(b), ColumnType::Geometry) => {
+        (Cell::Bytes(b), ColumnType::Geometry | ColumnType::Point) => {
             // MySQL stores a 4-byte little-endian SRID before the WKB.
             if b.len() >= 4 {
                 let srid = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-                buf.extend_from_slice(b"{\"wkb\":");
-                write_b64(buf, &b[4..]);
-                let _ = write!(buf, ",\"srid\":{srid}}}");
+                let wkb = &b[4..];
+                buf.push(b'{');
+                if matches!(col.ty, ColumnType::Point) {
+                    let (x, y) = point_xy(wkb).unwrap_or((0.0, 0.0));
+                    let _ = write!(buf, "\"x\":{},\"y\":{},", java_double(x), java_double(y));
+                }
+                buf.extend_from_slice(b"\"wkb\":");
+                write_b64(buf, wkb);
+                if srid == 0 {
+                    buf.extend_from_slice(b",\"srid\":null}");
+                } else {
+                    let _ = write!(buf, ",\"srid\":{srid}}}");
+                }
             } else {
                 null(buf);
             }
         }
         (Cell::Bytes(b), ColumnType::String { .. } | ColumnType::Unsupported { .. }) => {
             super::write_json_str(buf, &String::from_utf8_lossy(b))
+        }
+        (Cell::Bytes(b), ColumnType::Bytes { fixed }) => {
+            let padded;
+            let b = match fixed {
+                Some(n) if b.len() < usize::from(*n) => {
+                    let mut v = b.clone();
+                    v.resize(usize::from(*n), 0);
+                    padded = v;
+                    &padded
+                }
+                _ => b,
+            };
+            write_binary(buf, b, o.binary)
         }
         (Cell::Bytes(b), _) => write_b64(buf, b),
         (Cell::Date { year, month, day }, _) => {
@@ -187,17 +313,28 @@ pub fn write_cell(buf: &mut Vec<u8>, col: &Column, cell: &Cell) {
                     + i64::from(*minute) * 60_000_000
                     + i64::from(*second) * 1_000_000
                     + i64::from(*micros);
-                let v = if *fsp <= 3 { us.div_euclid(1000) } else { us };
+                let v = if connect || *fsp <= 3 {
+                    us.div_euclid(1000)
+                } else {
+                    us
+                };
                 let _ = write!(buf, "{v}");
             }
             None => zero_date(buf, col),
         },
         (Cell::DateTime { .. }, _) => null(buf),
+        (Cell::Timestamp { secs: 0, micros: 0 }, _) if col.nullable => {
+            // MySQL's zero TIMESTAMP (`0000-00-00 00:00:00`) is stored as 0.
+            null(buf)
+        }
         (Cell::Timestamp { secs, micros }, ColumnType::Timestamp { fsp }) => {
             super::write_json_str(buf, &zoned_timestamp(*secs, *micros, *fsp));
         }
         (Cell::Timestamp { secs, micros }, _) => {
             super::write_json_str(buf, &zoned_timestamp(*secs, *micros, 6))
+        }
+        (Cell::Time { micros }, _) if connect => {
+            let _ = write!(buf, "{}", micros / 1000);
         }
         (Cell::Time { micros }, _) => {
             let _ = write!(buf, "{micros}");
@@ -228,25 +365,103 @@ pub fn write_cell(buf: &mut Vec<u8>, col: &Column, cell: &Cell) {
     }
 }
 
+/// x and y of a 2D POINT in WKB (byte order, type 1, two doubles).
+fn point_xy(wkb: &[u8]) -> Option<(f64, f64)> {
+    if wkb.len() != 21 {
+        return None;
+    }
+    let le = wkb[0] == 1;
+    let f = |b: &[u8]| {
+        let a: [u8; 8] = b.try_into().ok()?;
+        Some(if le {
+            f64::from_le_bytes(a)
+        } else {
+            f64::from_be_bytes(a)
+        })
+    };
+    Some((f(&wkb[5..13])?, f(&wkb[13..21])?))
+}
+
+fn write_binary(buf: &mut Vec<u8>, b: &[u8], mode: BinaryMode) {
+    match mode {
+        BinaryMode::Bytes | BinaryMode::Base64 => write_b64(buf, b),
+        BinaryMode::Base64UrlSafe => {
+            buf.push(b'"');
+            buf.extend_from_slice(
+                base64::engine::general_purpose::URL_SAFE
+                    .encode(b)
+                    .as_bytes(),
+            );
+            buf.push(b'"');
+        }
+        BinaryMode::Hex => {
+            buf.push(b'"');
+            for byte in b {
+                buf.extend_from_slice(format!("{byte:02x}").as_bytes());
+            }
+            buf.push(b'"');
+        }
+    }
+}
+
+/// A double as Java's `Double.toString` prints it (what Jackson writes for
+/// Kafka Connect): plain between 10^-3 and 10^7, else `d.dddE±n`; always
+/// at least one fraction digit; NaN and infinities become `null`.
+pub fn java_double(v: f64) -> String {
+    java_number(
+        v.is_finite(),
+        v == 0.0,
+        v.abs(),
+        || format!("{v}"),
+        || format!("{v:e}"),
+    )
+}
+
+/// A float as Java's `Float.toString` prints it.
+pub fn java_float(v: f32) -> String {
+    java_number(
+        v.is_finite(),
+        v == 0.0,
+        f64::from(v.abs()),
+        || format!("{v}"),
+        || format!("{v:e}"),
+    )
+}
+
+fn java_number(
+    finite: bool,
+    zero: bool,
+    abs: f64,
+    plain: impl Fn() -> String,
+    sci: impl Fn() -> String,
+) -> String {
+    if !finite {
+        return "null".into();
+    }
+    if zero || (1e-3..1e7).contains(&abs) {
+        let mut s = plain();
+        if !s.contains('.') {
+            s.push_str(".0");
+        }
+        return s;
+    }
+    // Rust's `{:e}` gives the shortest digits: `1.5e10`, `1e-7`.
+    let s = sci();
+    let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
+    let mantissa = if mantissa.contains('.') {
+        mantissa.to_string()
+    } else {
+        format!("{mantissa}.0")
+    };
+    format!("{mantissa}E{exp}")
+}
+
 fn zero_date(buf: &mut Vec<u8>, col: &Column) {
     if col.nullable {
         buf.extend_from_slice(b"null");
     } else {
         buf.push(b'0');
     }
-}
-
-fn write_float(buf: &mut Vec<u8>, v: f64, single: Option<f32>) {
-    if !v.is_finite() {
-        buf.extend_from_slice(b"null");
-        return;
-    }
-    // Shortest round-trip form of the stored width, as Jackson prints it.
-    let s = match single {
-        Some(f) => serde_json::to_string(&f),
-        None => serde_json::to_string(&v),
-    };
-    buf.extend_from_slice(s.unwrap_or_else(|_| "null".into()).as_bytes());
 }
 
 fn write_b64(buf: &mut Vec<u8>, bytes: &[u8]) {
@@ -384,16 +599,12 @@ mod tests {
     use proptest::prelude::*;
 
     fn col(ty: ColumnType, nullable: bool) -> Column {
-        Column {
-            name: "c".into(),
-            ty,
-            nullable,
-        }
+        Column::new("c", ty, nullable)
     }
 
     fn cell_json(ty: ColumnType, nullable: bool, cell: Cell) -> String {
         let mut b = Vec::new();
-        write_cell(&mut b, &col(ty, nullable), &cell);
+        write_cell(&mut b, &col(ty, nullable), &cell, &TypeOptions::default());
         String::from_utf8(b).unwrap()
     }
 
@@ -520,7 +731,11 @@ mod tests {
             "\"ZA==\""
         );
         assert_eq!(
-            cell_json(ColumnType::Bytes, true, Cell::Bytes(vec![1, 2, 3])),
+            cell_json(
+                ColumnType::Bytes { fixed: None },
+                true,
+                Cell::Bytes(vec![1, 2, 3])
+            ),
             "\"AQID\""
         );
         assert_eq!(

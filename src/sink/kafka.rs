@@ -187,8 +187,13 @@ impl Sink for KafkaSink {
         let mut index: HashMap<(Arc<str>, i32), usize> = HashMap::new();
         for r in records {
             if r.size() > self.settings.max_request_bytes {
+                // Row changes are checked (with their table and position) when
+                // encoded; this guards the other record kinds.
                 return Err(Error::RecordTooLarge {
                     topic: r.topic.to_string(),
+                    table: "(not a row change)".into(),
+                    key: "-".into(),
+                    position: "-".into(),
                     size: r.size(),
                     limit: self.settings.max_request_bytes,
                 });

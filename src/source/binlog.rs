@@ -36,12 +36,13 @@ use mysql_common::binlog::consts::EventType;
 use mysql_common::binlog::events::{Event, EventData, RowsEventData, TableMapEvent};
 use mysql_common::packets::Sid;
 
+use super::ddl::{parse_ddl, TableChangeKind};
 use super::decode::{cell_from_binlog, table_schema_from_tme};
-use super::schema::load_table;
+use super::schema::{load_table, table_change_json};
 use super::server::{connect, qerr, Flavor};
-use super::{Source, SourceEvent};
-use crate::change::{Cell, Op, RowChange, SourceInfo, TableSchema};
-use crate::config::{Config, TableFilter};
+use super::{DdlEvent, Source, SourceEvent};
+use crate::change::{Cell, Op, RowChange, SchemaChange, SourceInfo, TableSchema};
+use crate::config::{Config, FailureMode, TableFilter};
 use crate::error::{Error, Result};
 use crate::position::{BinlogPosition, GtidSet, TxProgress};
 
@@ -82,6 +83,8 @@ pub struct BinlogSource {
     explicit_begin: bool,
     gtid: Option<Arc<str>>,
     thread: Option<u32>,
+    /// The statement behind the following rows events (`include.query`).
+    rows_query: Option<Arc<str>>,
     payload_end: Option<u64>,
     tables: HashMap<u64, CachedTable>,
     fallback: HashMap<(String, String), Option<Arc<TableSchema>>>,
@@ -162,6 +165,7 @@ impl BinlogSource {
             explicit_begin: false,
             gtid: None,
             thread: None,
+            rows_query: None,
             payload_end: None,
             tables: HashMap::new(),
             fallback: HashMap::new(),
@@ -213,6 +217,11 @@ impl BinlogSource {
                 let gtid: Arc<str> = format!("{domain}-{}-{seq}", h.server_id()).into();
                 self.begin(start, Some(gtid), None);
                 self.explicit_begin = !standalone;
+                return Ok(());
+            }
+            MARIADB_ANNOTATE_ROWS if self.config.include_query => {
+                // The body is the statement text (the driver cut the checksum).
+                self.rows_query = Some(String::from_utf8_lossy(ev.data()).into_owned().into());
                 return Ok(());
             }
             MARIADB_ANNOTATE_ROWS
@@ -269,7 +278,15 @@ impl BinlogSource {
                     "COMMIT" | "ROLLBACK" => self.commit(log_pos, ts_sec),
                     _ if self.in_tx && !self.explicit_begin => {
                         // A DDL statement group ends at its query.
+                        self.ddl(&sql, &q.schema(), start, ts_sec, h.server_id())
+                            .await?;
                         self.commit(log_pos, ts_sec);
+                    }
+                    _ if !self.in_tx => {
+                        // DDL from a server that writes no GTID events.
+                        self.ddl(&sql, &q.schema(), start, ts_sec, h.server_id())
+                            .await?;
+                        advance(self);
                     }
                     _ => advance(self),
                 }
@@ -287,6 +304,9 @@ impl BinlogSource {
                 self.pending.push_back(SourceEvent::Rows(changes));
             }
             EventData::TableMapEvent(_) => {}
+            EventData::RowsQueryEvent(q) if self.config.include_query => {
+                self.rows_query = Some(q.query().into_owned().into());
+            }
             _ => advance(self),
         }
         Ok(())
@@ -329,8 +349,108 @@ impl BinlogSource {
         self.in_tx = false;
         self.explicit_begin = false;
         self.payload_end = None;
+        self.rows_query = None;
         let next = self.pos(log_pos);
         self.pending.push_back(SourceEvent::Commit { next, ts_sec });
+    }
+
+    /// Handles a statement that may be DDL: forgets cached
+    /// `information_schema` shapes of the tables it touches and, for
+    /// captured tables (or databases), queues the schema change event (with
+    /// the tables' columns as `information_schema` has them now) and the
+    /// `t` event of a TRUNCATE.
+    async fn ddl(
+        &mut self,
+        sql: &str,
+        default_db: &str,
+        start: u64,
+        ts_sec: u32,
+        server_id: u32,
+    ) -> Result<()> {
+        let Some(ddl) = parse_ddl(sql, default_db) else {
+            return Ok(());
+        };
+        for t in &ddl.targets {
+            self.fallback.remove(&(t.db.clone(), t.table.clone()));
+        }
+        let captured: Vec<_> = ddl
+            .targets
+            .iter()
+            .filter(|t| self.filter.includes(&t.db, &t.table))
+            .cloned()
+            .collect();
+        let relevant = if ddl.targets.is_empty() {
+            self.filter.includes_database(&ddl.database)
+        } else {
+            !captured.is_empty()
+        };
+        if !relevant {
+            return Ok(());
+        }
+        let source = SourceInfo {
+            position: self.pos(start),
+            row: 0,
+            ts_sec,
+            server_id,
+            gtid: self.gtid.clone(),
+            thread: self.thread,
+            snapshot: None,
+            query: None,
+        };
+        let mut event = DdlEvent::default();
+        if self.config.include_schema_changes {
+            let mut changes = Vec::new();
+            if !ddl.truncate {
+                for t in &captured {
+                    let table = match t.kind {
+                        TableChangeKind::Drop => None,
+                        _ => {
+                            let server = self.server.clone();
+                            let conn = self.meta_conn().await?;
+                            table_change_json(conn, &server, &t.db, &t.table).await?
+                        }
+                    };
+                    changes.push(serde_json::json!({
+                        "type": t.kind.as_str(),
+                        "id": format!("\"{}\".\"{}\"", t.db, t.table),
+                        "table": table,
+                    }));
+                }
+            }
+            event.schema_change = Some(SchemaChange {
+                database: ddl.database.clone(),
+                ddl: sql.to_string(),
+                table_changes: changes,
+                table: captured.first().map(|t| t.table.clone()),
+                source: source.clone(),
+            });
+        }
+        if ddl.truncate && !self.config.skipped_operations.truncate {
+            if let Some(t) = captured.first() {
+                if let Some(schema) = self.information_schema(&t.db, &t.table).await? {
+                    event.truncate = Some(RowChange {
+                        table: schema,
+                        op: Op::Truncate,
+                        before: None,
+                        after: None,
+                        source,
+                    });
+                }
+            }
+        }
+        tracing::info!(database = %ddl.database, tables = captured.len(), position = %self.pos(start), "schema change");
+        self.pending.push_back(SourceEvent::Ddl(Box::new(event)));
+        Ok(())
+    }
+
+    async fn meta_conn(&mut self) -> Result<&mut Conn> {
+        if self.meta.is_none() {
+            self.meta = Some(connect(&self.config).await?);
+        }
+        self.meta.as_mut().ok_or_else(|| Error::Decode {
+            position: String::new(),
+            reason: "no metadata connection".into(),
+        })
     }
 
     fn decode_err(&self, pos: u64, reason: &str) -> Error {
@@ -423,18 +543,27 @@ impl BinlogSource {
                         gtid: self.gtid.clone(),
                         thread: self.thread,
                         snapshot: None,
+                        query: self.rows_query.clone(),
                     },
                 });
             }
             Ok::<_, String>(out)
         }))
-        .map_err(|_| self.decode_err(start, "decoder panicked on a malformed rows event"))?;
-        decoded.map_err(|reason| {
-            self.decode_err(
+        .map_err(|_| "decoder panicked on a malformed rows event".to_string())
+        .and_then(|r| r);
+        match decoded {
+            Ok(changes) => Ok(changes),
+            Err(reason) if self.config.failure_mode != FailureMode::Fail => {
+                // The user chose to go on: the event is named (never its
+                // values) and passed over as an empty rows event.
+                tracing::warn!(position = %self.pos(start), table = %format!("{}.{}", schema.db, schema.table), reason = %reason, "rows event skipped (event.processing.failure.handling.mode)");
+                Ok(Vec::new())
+            }
+            Err(reason) => Err(self.decode_err(
                 start,
-                &format!("table {}.{}: {reason}", schema.db, schema.table),
-            )
-        })
+                &format!("table {}.{}: {reason}; set event.processing.failure.handling.mode=warn to skip such events", schema.db, schema.table),
+            )),
+        }
     }
 
     async fn information_schema(
@@ -446,14 +575,9 @@ impl BinlogSource {
         if let Some(s) = self.fallback.get(&key) {
             return Ok(s.clone());
         }
-        if self.meta.is_none() {
-            self.meta = Some(connect(&self.config).await?);
-        }
-        let conn = self.meta.as_mut().ok_or_else(|| Error::Decode {
-            position: String::new(),
-            reason: "no metadata connection".into(),
-        })?;
-        let schema = load_table(conn, &self.server, db, table)
+        let server = self.server.clone();
+        let conn = self.meta_conn().await?;
+        let schema = load_table(conn, &server, db, table)
             .await?
             .map(|t| t.schema);
         self.fallback.insert(key, schema.clone());

@@ -16,11 +16,13 @@
 //! string, YEAR 0, SET bitmaps).
 
 use mysql_common::binlog::events::{OptionalMetaExtractor, OptionalMetadataField, TableMapEvent};
+use mysql_common::binlog::jsonb::{JsonContainer, JsonDom, JsonNumber, JsonScalar};
 use mysql_common::binlog::value::BinlogValue;
-use mysql_common::constants::ColumnType as MyType;
+use mysql_common::constants::{ColumnType as MyType, GeometryType};
 use mysql_common::value::Value;
 
-use crate::change::{Cell, Column, ColumnType, TableSchema};
+use crate::change::{Cell, Column, ColumnType, SourceType, TableSchema};
+use crate::event::java_double;
 
 /// MySQL's `binary` character set id: a string column with it is BINARY,
 /// VARBINARY or BLOB.
@@ -51,8 +53,14 @@ pub fn table_schema_from_tme(
         .map_err(|e| e.to_string())?;
     let mut enum_labels: Vec<Vec<String>> = Vec::new();
     let mut set_labels: Vec<Vec<String>> = Vec::new();
+    let mut geometry_types: Vec<GeometryType> = Vec::new();
     for field in tme.iter_optional_meta() {
         match field.map_err(|e| e.to_string())? {
+            OptionalMetadataField::GeometryType(g) => {
+                for t in g.iter_geometry_types() {
+                    geometry_types.push(t.map_err(|e| e.to_string())?);
+                }
+            }
             OptionalMetadataField::EnumStrValue(v) => {
                 for e in v.iter_values() {
                     let e = e.map_err(|e| e.to_string())?;
@@ -79,6 +87,7 @@ pub fn table_schema_from_tme(
     }
     let nulls = tme.null_bitmask();
     let (mut enums, mut sets) = (enum_labels.into_iter(), set_labels.into_iter());
+    let mut geometries = geometry_types.into_iter();
     let mut columns = Vec::with_capacity(n);
     // `i` indexes the table map, the names, the fallback and the null bitmap alike.
     #[allow(clippy::needless_range_loop)]
@@ -107,7 +116,7 @@ pub fn table_schema_from_tme(
         };
         let binary = match (charset, fb) {
             (Some(cs), _) => cs == BINARY_CHARSET,
-            (None, Some(c)) => matches!(c.ty, ColumnType::Bytes),
+            (None, Some(c)) => matches!(c.ty, ColumnType::Bytes { .. }),
             (None, None) => false,
         };
         let ty = match my {
@@ -131,7 +140,9 @@ pub fn table_schema_from_tme(
             | MyType::MYSQL_TYPE_LONG_BLOB => match fb.map(|c| &c.ty) {
                 // MariaDB logs JSON as LONGTEXT; keep the fallback's verdict.
                 Some(ColumnType::Json) if !have_meta => ColumnType::Json,
-                _ if binary => ColumnType::Bytes,
+                _ if binary => ColumnType::Bytes {
+                    fixed: (my == MyType::MYSQL_TYPE_STRING).then(|| string_length(meta) as u16),
+                },
                 _ => ColumnType::String {
                     charset: charset.unwrap_or(match fb.map(|c| &c.ty) {
                         Some(ColumnType::String { charset }) => *charset,
@@ -174,7 +185,14 @@ pub fn table_schema_from_tme(
                 bits: u16::from(meta.get(1).copied().unwrap_or(0)) * 8
                     + u16::from(meta.first().copied().unwrap_or(1)),
             },
-            MyType::MYSQL_TYPE_GEOMETRY => ColumnType::Geometry,
+            MyType::MYSQL_TYPE_GEOMETRY => match geometries.next().filter(|_| have_meta) {
+                Some(GeometryType::GEOM_POINT) => ColumnType::Point,
+                Some(_) => ColumnType::Geometry,
+                None => match fb.map(|c| &c.ty) {
+                    Some(ColumnType::Point) => ColumnType::Point,
+                    _ => ColumnType::Geometry,
+                },
+            },
             other => ColumnType::Unsupported {
                 mysql_type: other as u8,
             },
@@ -185,10 +203,16 @@ pub fn table_schema_from_tme(
             fb.map(|c| c.name.clone())
                 .unwrap_or_else(|| format!("@{i}"))
         };
+        let source = match fb {
+            // information_schema knows the declared type exactly.
+            Some(c) if !have_meta => c.source.clone(),
+            _ => source_type(my, &ty, meta, charset),
+        };
         columns.push(Column {
             name,
             ty,
             nullable: nulls.get(i).map(|b| *b).unwrap_or(true),
+            source,
         });
     }
     let key = if have_meta && !key_from_meta.is_empty() {
@@ -202,6 +226,107 @@ pub fn table_schema_from_tme(
         columns,
         key,
     })
+}
+
+/// The declared length of a CHAR/BINARY column from its table-map metadata
+/// (two bytes: the real type with the length's high bits folded in, then
+/// the length's low byte; MySQL's `Field_string::do_save_field_metadata`).
+fn string_length(meta: &[u8]) -> u32 {
+    match meta {
+        [hi, lo, ..] if hi & 0x30 != 0x30 => (u32::from((hi & 0x30) ^ 0x30) << 4) | u32::from(*lo),
+        [_, lo, ..] => u32::from(*lo),
+        _ => 0,
+    }
+}
+
+/// Bytes per character of a collation id, to turn the table map's byte
+/// lengths into declared character lengths.
+fn charset_max_bytes(collation: u16) -> u32 {
+    match collation {
+        // latin1, ascii, binary and the other single-byte sets we meet.
+        5 | 8 | 11 | 15 | 31 | 47 | 48 | 49 | 63 | 65 | 94 => 1,
+        // utf8mb3 collations.
+        33 | 76 | 83 | 192..=223 => 3,
+        // utf8mb4 and anything else: MySQL 8's default.
+        _ => 4,
+    }
+}
+
+/// The declared type of a table-map column, in Debezium's names.
+fn source_type(my: MyType, ty: &ColumnType, meta: &[u8], charset: Option<u16>) -> SourceType {
+    let unsigned = |name: &str| {
+        if is_unsigned(ty) {
+            format!("{name} UNSIGNED")
+        } else {
+            name.to_string()
+        }
+    };
+    let chars = |bytes: u32| bytes / charset.map_or(4, charset_max_bytes).max(1);
+    let (name, length, scale): (String, Option<u32>, Option<u32>) = match ty {
+        ColumnType::TinyInt { .. } => (unsigned("TINYINT"), None, None),
+        ColumnType::SmallInt { .. } => (unsigned("SMALLINT"), None, None),
+        ColumnType::MediumInt { .. } => (unsigned("MEDIUMINT"), None, None),
+        ColumnType::Int { .. } => (unsigned("INT"), None, None),
+        ColumnType::BigInt { .. } => (unsigned("BIGINT"), None, None),
+        ColumnType::Float => ("FLOAT".into(), None, None),
+        ColumnType::Double => ("DOUBLE".into(), None, None),
+        ColumnType::Decimal { precision, scale } => (
+            "DECIMAL".into(),
+            Some(u32::from(*precision)),
+            Some(u32::from(*scale)),
+        ),
+        ColumnType::Date => ("DATE".into(), None, None),
+        ColumnType::DateTime { fsp } => ("DATETIME".into(), Some(u32::from(*fsp)), None),
+        ColumnType::Timestamp { fsp } => ("TIMESTAMP".into(), Some(u32::from(*fsp)), None),
+        ColumnType::Time { fsp } => ("TIME".into(), Some(u32::from(*fsp)), None),
+        ColumnType::Year => ("YEAR".into(), None, None),
+        ColumnType::Json => ("JSON".into(), None, None),
+        ColumnType::Enum { .. } => ("ENUM".into(), Some(1), None),
+        ColumnType::Set { .. } => ("SET".into(), None, None),
+        ColumnType::Bit { bits } => ("BIT".into(), Some(u32::from(*bits)), None),
+        ColumnType::Geometry => ("GEOMETRY".into(), None, None),
+        ColumnType::Point => ("POINT".into(), None, None),
+        ColumnType::Bytes { .. } | ColumnType::String { .. } => {
+            let binary = matches!(ty, ColumnType::Bytes { .. });
+            let blob = |text: &str, bin: &str| if binary { bin } else { text }.to_string();
+            match my {
+                MyType::MYSQL_TYPE_VARCHAR | MyType::MYSQL_TYPE_VAR_STRING => {
+                    let bytes = u32::from(u16::from_le_bytes([
+                        meta.first().copied().unwrap_or(0),
+                        meta.get(1).copied().unwrap_or(0),
+                    ]));
+                    (
+                        blob("VARCHAR", "VARBINARY"),
+                        Some(if binary { bytes } else { chars(bytes) }),
+                        None,
+                    )
+                }
+                MyType::MYSQL_TYPE_STRING => {
+                    let bytes = string_length(meta);
+                    (
+                        blob("CHAR", "BINARY"),
+                        Some(if binary { bytes } else { chars(bytes) }),
+                        None,
+                    )
+                }
+                _ => {
+                    let kind = match meta.first().copied().unwrap_or(2) {
+                        1 => ("TINYTEXT", "TINYBLOB"),
+                        3 => ("MEDIUMTEXT", "MEDIUMBLOB"),
+                        4 => ("LONGTEXT", "LONGBLOB"),
+                        _ => ("TEXT", "BLOB"),
+                    };
+                    (blob(kind.0, kind.1), None, None)
+                }
+            }
+        }
+        ColumnType::Unsupported { mysql_type } => (format!("TYPE {mysql_type}"), None, None),
+    };
+    SourceType {
+        name,
+        length,
+        scale,
+    }
 }
 
 fn is_unsigned(ty: &ColumnType) -> bool {
@@ -221,7 +346,9 @@ pub fn cell_from_binlog(value: BinlogValue<'_>, ty: &ColumnType) -> Result<Cell,
         BinlogValue::Value(v) => v,
         BinlogValue::Jsonb(j) => {
             let dom = j.parse().map_err(|e| format!("JSON value: {e}"))?;
-            return Ok(Cell::Json(serde_json::Value::from(dom).to_string()));
+            let mut text = String::new();
+            write_json_dom(&mut text, &dom);
+            return Ok(Cell::Json(text));
         }
         BinlogValue::JsonDiff(_) => {
             return Err(
@@ -269,6 +396,14 @@ pub fn cell_from_binlog(value: BinlogValue<'_>, ty: &ColumnType) -> Result<Cell,
             }
             Cell::Set(bits)
         }
+        (Value::Bytes(mut b), ColumnType::Bytes { fixed: Some(n) }) => {
+            // The binlog drops BINARY(n)'s trailing zero bytes; SELECT and
+            // Debezium keep them.
+            if b.len() < usize::from(*n) {
+                b.resize(usize::from(*n), 0);
+            }
+            Cell::Bytes(b)
+        }
         (Value::Bytes(b), _) => Cell::Bytes(b),
         (Value::Date(y, m, d, ..), ColumnType::Date) => Cell::Date {
             year: y,
@@ -286,6 +421,62 @@ pub fn cell_from_binlog(value: BinlogValue<'_>, ty: &ColumnType) -> Result<Cell,
         },
         (Value::Time(neg, days, h, m, s, us), _) => Cell::time(neg, days, h, m, s, us),
     })
+}
+
+/// Writes MySQL's binary JSON as compact text, as Debezium's binlog reader
+/// does: object members in MySQL's storage order (by key length, then
+/// bytes; also the order `SELECT` prints), DECIMAL members as bare numbers,
+/// doubles as Java prints them, dates and times as strings, other opaque
+/// values as `base64:type<N>:<data>`.
+pub fn write_json_dom(out: &mut String, dom: &JsonDom) {
+    use std::fmt::Write as _;
+    match dom {
+        JsonDom::Container(JsonContainer::Array(items)) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json_dom(out, item);
+            }
+            out.push(']');
+        }
+        JsonDom::Container(JsonContainer::Object(members)) => {
+            let mut sorted: Vec<(&String, &JsonDom)> = members.iter().collect();
+            sorted.sort_by(|a, b| (a.0.len(), a.0.as_bytes()).cmp(&(b.0.len(), b.0.as_bytes())));
+            out.push('{');
+            for (i, (k, v)) in sorted.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                push_json_str(out, k);
+                out.push(':');
+                write_json_dom(out, v);
+            }
+            out.push('}');
+        }
+        JsonDom::Scalar(s) => match s {
+            JsonScalar::Null => out.push_str("null"),
+            JsonScalar::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
+            JsonScalar::String(x) => push_json_str(out, x),
+            JsonScalar::DateTime(t) => push_json_str(out, &format!("{t:.6}")),
+            JsonScalar::Opaque(o) => push_json_str(out, &o.to_string()),
+            JsonScalar::Number(JsonNumber::Int(i)) => {
+                let _ = write!(out, "{i}");
+            }
+            JsonScalar::Number(JsonNumber::Uint(u)) => {
+                let _ = write!(out, "{u}");
+            }
+            JsonScalar::Number(JsonNumber::Decimal(d)) => {
+                let _ = write!(out, "{d}");
+            }
+            JsonScalar::Number(JsonNumber::Double(x)) => out.push_str(&java_double(*x)),
+        },
+    }
+}
+
+fn push_json_str(out: &mut String, s: &str) {
+    out.push_str(&serde_json::to_string(s).unwrap_or_default());
 }
 
 /// Reinterprets a sign-extended integer as the unsigned value of its width,

@@ -15,6 +15,7 @@
 //! unit tests of the poller.
 
 mod binlog;
+pub mod ddl;
 mod decode;
 mod schema;
 mod server;
@@ -30,7 +31,7 @@ pub use schema::{column_type_from, list_tables, load_table, TableInfo};
 pub use server::{connect, missing_privileges, Flavor, ServerInfo, REQUIRED_PRIVILEGES};
 pub use snapshot::{cell_from_snapshot, Chunk, ChunkReader};
 
-use crate::change::RowChange;
+use crate::change::{RowChange, SchemaChange};
 use crate::error::Result;
 use crate::position::BinlogPosition;
 
@@ -55,6 +56,9 @@ pub enum SourceEvent {
         /// Event timestamp, seconds since the epoch.
         ts_sec: u32,
     },
+    /// A DDL statement on a captured table or database (inside its own
+    /// statement group, before its `Commit`).
+    Ddl(Box<DdlEvent>),
     /// The log moved on outside any transaction.
     Advance {
         /// The new resume position.
@@ -97,4 +101,13 @@ impl Source for MemorySource {
     fn reached_end(&self) -> bool {
         self.events.is_empty()
     }
+}
+
+/// What a DDL statement publishes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DdlEvent {
+    /// The schema change event (`include.schema.changes`).
+    pub schema_change: Option<SchemaChange>,
+    /// A `t` event for `TRUNCATE TABLE` (when `skipped.operations` allows).
+    pub truncate: Option<RowChange>,
 }

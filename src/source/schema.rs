@@ -13,7 +13,7 @@ use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
 use super::server::qerr;
-use crate::change::{Column, ColumnType, TableSchema};
+use crate::change::{Column, ColumnType, SourceType, TableSchema};
 use crate::error::Result;
 
 /// A table's schema and the key its snapshot chunks are ordered by.
@@ -32,6 +32,8 @@ type ColumnRow = (
     String,
     String,
     Option<String>,
+    Option<u64>,
+    Option<u64>,
     Option<u64>,
     Option<u64>,
 );
@@ -56,8 +58,8 @@ pub async fn load_table(
     }
     let rows: Vec<ColumnRow> = conn
         .exec(
-            "SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, CHARACTER_SET_NAME, NUMERIC_PRECISION, DATETIME_PRECISION \
-             FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
+            "SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, CHARACTER_SET_NAME, NUMERIC_PRECISION, DATETIME_PRECISION, \
+             CHARACTER_MAXIMUM_LENGTH, NUMERIC_SCALE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
             (db, table),
         )
         .await
@@ -76,16 +78,48 @@ pub async fn load_table(
                 charset,
                 numeric_precision,
                 datetime_precision,
-            )| Column {
-                name,
-                ty: column_type_from(
-                    &data_type.to_ascii_lowercase(),
-                    &column_type.to_ascii_lowercase(),
+                char_length,
+                numeric_scale,
+            )| {
+                let data_type = data_type.to_ascii_lowercase();
+                let column_type = column_type.to_ascii_lowercase();
+                let ty = column_type_from(
+                    &data_type,
+                    &column_type,
                     charset.as_deref(),
                     numeric_precision,
                     datetime_precision,
-                ),
-                nullable: nullable == "YES",
+                );
+                let length = match &ty {
+                    ColumnType::Decimal { .. } => numeric_precision,
+                    ColumnType::Bit { .. } => numeric_precision,
+                    ColumnType::DateTime { .. }
+                    | ColumnType::Timestamp { .. }
+                    | ColumnType::Time { .. } => datetime_precision,
+                    ColumnType::String { .. } | ColumnType::Bytes { .. }
+                        if !data_type.contains("text") && !data_type.contains("blob") =>
+                    {
+                        char_length
+                    }
+                    ColumnType::Enum { .. } => Some(1),
+                    _ => None,
+                };
+                let mut name_upper = data_type.to_ascii_uppercase();
+                if column_type.contains("unsigned") {
+                    name_upper.push_str(" UNSIGNED");
+                }
+                Column {
+                    name,
+                    ty,
+                    nullable: nullable == "YES",
+                    source: SourceType {
+                        name: name_upper,
+                        length: length.map(|l| l.min(u64::from(u32::MAX)) as u32),
+                        scale: numeric_scale
+                            .filter(|_| matches!(data_type.as_str(), "decimal" | "numeric"))
+                            .map(|s| s as u32),
+                    },
+                }
             },
         )
         .collect();
@@ -143,6 +177,118 @@ pub async fn load_table(
     }))
 }
 
+/// Debezium's `tableChanges[].table` for `db.table` as it is now: default
+/// charset, primary key, and per column the JDBC type, declared type,
+/// length, scale, position, nullability, auto-increment, generation,
+/// comment, default expression and ENUM/SET values. `None` when the table
+/// does not exist (any more).
+pub async fn table_change_json(
+    conn: &mut Conn,
+    server: &str,
+    db: &str,
+    table: &str,
+) -> Result<Option<serde_json::Value>> {
+    use serde_json::json;
+    let Some(info) = load_table(conn, server, db, table).await? else {
+        return Ok(None);
+    };
+    let qe = || qerr(server, "reading information_schema");
+    type Extra = (String, Option<String>, String, String, Option<String>);
+    let extras: Vec<Extra> = conn
+        .exec(
+            "SELECT COLUMN_NAME, COLUMN_DEFAULT, EXTRA, COLUMN_COMMENT, CHARACTER_SET_NAME FROM information_schema.COLUMNS \
+             WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
+            (db, table),
+        )
+        .await
+        .map_err(qe())?;
+    let meta: Option<(Option<String>, Option<String>)> = conn
+        .exec_first(
+            "SELECT c.CHARACTER_SET_NAME, t.TABLE_COMMENT FROM information_schema.TABLES t \
+             LEFT JOIN information_schema.COLLATION_CHARACTER_SET_APPLICABILITY c ON c.COLLATION_NAME = t.TABLE_COLLATION \
+             WHERE t.TABLE_SCHEMA = ? AND t.TABLE_NAME = ?",
+            (db, table),
+        )
+        .await
+        .map_err(qe())?;
+    let (charset, comment) = meta.unwrap_or((None, None));
+    let t = &info.schema;
+    let columns: Vec<serde_json::Value> = t
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let (default, extra, col_comment, col_charset) = extras
+                .iter()
+                .find(|e| e.0 == c.name)
+                .map(|e| {
+                    (
+                        e.1.clone(),
+                        e.2.to_ascii_lowercase(),
+                        e.3.clone(),
+                        e.4.clone(),
+                    )
+                })
+                .unwrap_or_default();
+            let enum_values = match &c.ty {
+                ColumnType::Enum { values } | ColumnType::Set { values } => json!(values),
+                _ => serde_json::Value::Null,
+            };
+            json!({
+                "name": c.name,
+                "jdbcType": jdbc_type(&c.ty, &c.source.name),
+                "nativeType": null,
+                "typeName": c.source.name,
+                "typeExpression": c.source.name,
+                "charsetName": col_charset,
+                "length": c.source.length,
+                "scale": c.source.scale,
+                "position": i + 1,
+                "optional": c.nullable,
+                "autoIncremented": extra.contains("auto_increment"),
+                "generated": extra.contains("generated"),
+                "comment": (!col_comment.is_empty()).then_some(col_comment),
+                "defaultValueExpression": default,
+                "enumValues": enum_values,
+            })
+        })
+        .collect();
+    let pk: Vec<&str> = t.key.iter().map(|&i| t.columns[i].name.as_str()).collect();
+    Ok(Some(json!({
+        "defaultCharsetName": charset,
+        "primaryKeyColumnNames": pk,
+        "columns": columns,
+        "comment": comment.filter(|c| !c.is_empty()),
+    })))
+}
+
+/// The `java.sql.Types` code Debezium's MySQL DDL parser gives a type.
+fn jdbc_type(ty: &ColumnType, name: &str) -> i32 {
+    match ty {
+        ColumnType::TinyInt { .. } | ColumnType::SmallInt { .. } => 5,
+        ColumnType::MediumInt { .. } | ColumnType::Int { .. } | ColumnType::Year => 4,
+        ColumnType::BigInt { .. } => -5,
+        ColumnType::Float => 6,
+        ColumnType::Double => 8,
+        ColumnType::Decimal { .. } => 3,
+        ColumnType::String { .. } if name.starts_with("CHAR") => 1,
+        ColumnType::String { .. } => 12,
+        ColumnType::Bytes { fixed: Some(_) } => -2,
+        ColumnType::Bytes { .. } if name.contains("BLOB") => 2004,
+        ColumnType::Bytes { .. } => -3,
+        ColumnType::Date => 91,
+        ColumnType::Time { .. } => 92,
+        ColumnType::DateTime { .. } => 93,
+        ColumnType::Timestamp { .. } => 2014,
+        ColumnType::Enum { .. } | ColumnType::Set { .. } => 1,
+        ColumnType::Bit { .. } => -7,
+        ColumnType::Json
+        | ColumnType::Geometry
+        | ColumnType::Point
+        | ColumnType::Unsupported { .. } => 1111,
+    }
+}
+
 /// Base tables of the server, `(db, table)` in name order.
 pub async fn list_tables(conn: &mut Conn, server: &str) -> Result<Vec<(String, String)>> {
     conn.query(
@@ -198,8 +344,11 @@ pub fn column_type_from(
                 scale: it.next().flatten().unwrap_or(0),
             }
         }
-        "binary" | "varbinary" | "tinyblob" | "blob" | "mediumblob" | "longblob" => {
-            ColumnType::Bytes
+        "binary" => ColumnType::Bytes {
+            fixed: paren().trim().parse().ok(),
+        },
+        "varbinary" | "tinyblob" | "blob" | "mediumblob" | "longblob" => {
+            ColumnType::Bytes { fixed: None }
         }
         "char" | "varchar" | "tinytext" | "text" | "mediumtext" | "longtext" => {
             ColumnType::String {
@@ -221,7 +370,8 @@ pub fn column_type_from(
         "bit" => ColumnType::Bit {
             bits: numeric_precision.unwrap_or(1).min(64) as u16,
         },
-        "geometry" | "point" | "linestring" | "polygon" | "multipoint" | "multilinestring"
+        "point" => ColumnType::Point,
+        "geometry" | "linestring" | "polygon" | "multipoint" | "multilinestring"
         | "multipolygon" | "geometrycollection" | "geomcollection" => ColumnType::Geometry,
         _ => ColumnType::Unsupported { mysql_type: 0 },
     }
@@ -260,7 +410,11 @@ mod tests {
         );
         assert_eq!(
             column_type_from("varbinary", "varbinary(3)", None, None, None),
-            ColumnType::Bytes
+            ColumnType::Bytes { fixed: None }
+        );
+        assert_eq!(
+            column_type_from("binary", "binary(4)", None, None, None),
+            ColumnType::Bytes { fixed: Some(4) }
         );
         assert_eq!(
             column_type_from("varchar", "varchar(3)", Some("latin1"), None, None),

@@ -216,7 +216,7 @@ fn key_value(v: &Value, ty: &ColumnType) -> KeyValue {
     match v {
         Value::Int(i) => KeyValue::Int(*i),
         Value::UInt(u) => KeyValue::UInt(*u),
-        Value::Bytes(b) if matches!(ty, ColumnType::Bytes) => {
+        Value::Bytes(b) if matches!(ty, ColumnType::Bytes { .. }) => {
             KeyValue::Bytes(base64::engine::general_purpose::STANDARD.encode(b))
         }
         Value::Bytes(b) => KeyValue::Text(String::from_utf8_lossy(b).into_owned()),
@@ -249,9 +249,13 @@ pub fn cell_from_snapshot(v: Value, ty: &ColumnType) -> Cell {
         (Value::Bytes(b), ColumnType::Year) => {
             Cell::Year(String::from_utf8_lossy(&b).parse().unwrap_or_default())
         }
-        (Value::Bytes(b), ColumnType::Bytes | ColumnType::Bit { .. } | ColumnType::Geometry) => {
-            Cell::Bytes(b)
-        }
+        (
+            Value::Bytes(b),
+            ColumnType::Bytes { .. }
+            | ColumnType::Bit { .. }
+            | ColumnType::Geometry
+            | ColumnType::Point,
+        ) => Cell::Bytes(b),
         // The session character set is UTF-8, so the server converted text.
         (Value::Bytes(b), _) => Cell::Text(
             String::from_utf8(b)
@@ -327,7 +331,10 @@ mod tests {
 
     #[test]
     fn key_values_round_trip_to_params() {
-        let k = key_value(&Value::Bytes(vec![0, 255]), &ColumnType::Bytes);
+        let k = key_value(
+            &Value::Bytes(vec![0, 255]),
+            &ColumnType::Bytes { fixed: None },
+        );
         assert_eq!(key_param(&k), Value::Bytes(vec![0, 255]));
         let k = key_value(
             &Value::Bytes(b"abc".to_vec()),
