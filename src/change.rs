@@ -61,6 +61,20 @@ pub enum ColumnType {
     Unsupported { mysql_type: u8 },
 }
 
+impl ColumnType {
+    /// Whether this is an UNSIGNED integer type.
+    pub fn is_unsigned(&self) -> bool {
+        matches!(
+            self,
+            ColumnType::TinyInt { unsigned: true }
+                | ColumnType::SmallInt { unsigned: true }
+                | ColumnType::MediumInt { unsigned: true }
+                | ColumnType::Int { unsigned: true }
+                | ColumnType::BigInt { unsigned: true }
+        )
+    }
+}
+
 /// One column of a table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Column {

@@ -330,14 +330,7 @@ fn source_type(my: MyType, ty: &ColumnType, meta: &[u8], charset: Option<u16>) -
 }
 
 fn is_unsigned(ty: &ColumnType) -> bool {
-    matches!(
-        ty,
-        ColumnType::TinyInt { unsigned: true }
-            | ColumnType::SmallInt { unsigned: true }
-            | ColumnType::MediumInt { unsigned: true }
-            | ColumnType::Int { unsigned: true }
-            | ColumnType::BigInt { unsigned: true }
-    )
+    ty.is_unsigned()
 }
 
 /// Converts one decoded binlog value to a [`Cell`] for a column of type `ty`.
@@ -360,6 +353,11 @@ pub fn cell_from_binlog(value: BinlogValue<'_>, ty: &ColumnType) -> Result<Cell,
     Ok(match (v, ty) {
         (Value::NULL, _) => Cell::Null,
         (Value::Int(i), t) if is_unsigned(t) && i < 0 => Cell::UInt(widen_unsigned(i, t)),
+        // mysql_common reads a signed MEDIUMINT's three bytes without sign
+        // extension (-8388608 arrives as 8388608).
+        (Value::Int(i), ColumnType::MediumInt { unsigned: false }) if i >= 0x80_0000 => {
+            Cell::Int(i - 0x100_0000)
+        }
         (Value::Int(i), ColumnType::Timestamp { .. }) => Cell::Timestamp { secs: i, micros: 0 },
         (Value::Int(i), ColumnType::Enum { .. }) => Cell::Enum(i as u16),
         (Value::Int(i), t) if is_unsigned(t) => Cell::UInt(i as u64),

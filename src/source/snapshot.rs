@@ -230,6 +230,7 @@ pub fn cell_from_snapshot(v: Value, ty: &ColumnType) -> Cell {
     match (v, ty) {
         (Value::NULL, _) => Cell::Null,
         (Value::Int(i), ColumnType::Year) => Cell::Year(i as u16),
+        (Value::Int(i), t) if t.is_unsigned() => Cell::UInt(i as u64),
         (Value::Int(i), _) => Cell::Int(i),
         (Value::UInt(u), ColumnType::Year) => Cell::Year(u as u16),
         (Value::UInt(u), _) => Cell::UInt(u),
