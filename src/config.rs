@@ -1324,6 +1324,66 @@ mod tests {
     }
 
     #[test]
+    fn shaping_keys_and_modes() {
+        let text = MINIMAL.replace(
+            "\"topic.prefix\"",
+            r#""decimal.handling.mode": "string", "binary.handling.mode": "base64-url-safe",
+               "column.mask.with.8.chars": "db\\.t\\.card", "column.mask.hash.SHA-256.with.salt.s4lt": "db\\.t\\.email",
+               "column.truncate.to.10.chars": "db\\.t\\.note", "message.key.columns": "db.t:a,b;db.u:c",
+               "skipped.operations": "c,d", "provide.transaction.metadata": true, "column.exclude.list": "db\\.t\\.secret",
+               "topic.prefix""#,
+        );
+        let c = Config::from_json(&text, no_env).unwrap();
+        assert_eq!(c.decimal_mode, DecimalMode::String);
+        assert_eq!(c.binary_mode, BinaryMode::Base64UrlSafe);
+        assert_eq!(c.columns.masks.len(), 2);
+        assert!(c
+            .columns
+            .masks
+            .iter()
+            .any(|(p, m)| p.matches("db.t.card") && *m == ColumnMask::Stars(8)));
+        assert_eq!(c.columns.truncates[0].1, 10);
+        assert_eq!(c.columns.key_for("db.u"), Some(&["c".to_string()][..]));
+        assert_eq!(
+            c.columns.key_for("db.t"),
+            Some(&["a".to_string(), "b".to_string()][..])
+        );
+        assert!(!c.columns.keeps("db.t.secret") && c.columns.keeps("db.t.other"));
+        assert!(
+            c.skipped_operations.create
+                && c.skipped_operations.delete
+                && !c.skipped_operations.truncate
+        );
+        assert!(c.provide_transaction_metadata && c.include_schema_changes);
+        // Debezium's default skips truncates.
+        assert!(
+            Config::from_json(MINIMAL, no_env)
+                .unwrap()
+                .skipped_operations
+                .truncate
+        );
+    }
+
+    #[test]
+    fn bad_shaping_values_are_reported_together() {
+        let text = MINIMAL.replace(
+            "\"topic.prefix\"",
+            r#""decimal.handling.mode": "exact", "column.mask.hash.MD4.with.salt.x": "a", "column.mask.with.x.chars": "b",
+               "skipped.operations": "c,z", "message.key.columns": "nocolon", "topic.prefix""#,
+        );
+        let msg = Config::from_json(&text, no_env).unwrap_err().to_string();
+        for needle in [
+            "decimal.handling.mode",
+            "MD4",
+            "column.mask.with.x.chars",
+            "\"z\"",
+            "nocolon",
+        ] {
+            assert!(msg.contains(needle), "{needle} in {msg}");
+        }
+    }
+
+    #[test]
     fn levenshtein_basics() {
         assert_eq!(levenshtein("kitten", "sitting"), 3);
         assert_eq!(levenshtein("", "ab"), 2);

@@ -744,6 +744,33 @@ mod tests {
         );
     }
 
+    #[test]
+    fn numbers_print_as_java_does() {
+        assert_eq!(java_double(1.0), "1.0");
+        assert_eq!(java_double(0.5), "0.5");
+        assert_eq!(java_double(1234567.0), "1234567.0");
+        assert_eq!(java_double(1e7), "1.0E7");
+        assert_eq!(java_double(1e300), "1.0E300");
+        assert_eq!(java_double(0.001), "0.001");
+        assert_eq!(java_double(1e-4), "1.0E-4");
+        assert_eq!(java_double(-2.5e-7), "-2.5E-7");
+        assert_eq!(java_double(-0.0), "-0.0");
+        assert_eq!(java_double(f64::NAN), "null");
+        assert_eq!(java_float(0.1), "0.1");
+        assert_eq!(java_float(-3.4e38), "-3.4E38");
+        assert_eq!(java_float(16777216.0), "1.6777216E7");
+    }
+
+    #[test]
+    fn bits_are_little_endian_and_padded() {
+        let ty = ColumnType::Bit { bits: 12 };
+        assert_eq!(
+            cell_json(ty.clone(), true, Cell::Bytes(vec![0x00, 0x01])),
+            "\"AQA=\""
+        );
+        assert_eq!(cell_json(ty, true, Cell::Bytes(vec![0x01])), "\"AQA=\"");
+    }
+
     fn parse_biginteger(bytes: &[u8]) -> i128 {
         let mut v: i128 = if bytes[0] & 0x80 != 0 { -1 } else { 0 };
         for &b in bytes {
