@@ -87,6 +87,18 @@ pub struct Column {
     /// The type as the server declares it, for `column.propagate.source.type`,
     /// hash masking (cut to the length) and schema change events.
     pub source: SourceType,
+    /// The column's DEFAULT (`information_schema`; table maps do not carry
+    /// it), written into the field schema as Debezium does.
+    pub default: Option<ColumnDefault>,
+}
+
+/// A column's DEFAULT.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ColumnDefault {
+    /// A constant, as the server prints it, unquoted (`42`, `abc`, `2024-05-01`).
+    Literal(String),
+    /// `CURRENT_TIMESTAMP` / `NOW()`: Debezium writes the epoch.
+    CurrentTimestamp,
 }
 
 impl Column {
@@ -97,6 +109,7 @@ impl Column {
             ty,
             nullable,
             source: SourceType::default(),
+            default: None,
         }
     }
 }

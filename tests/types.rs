@@ -230,6 +230,31 @@ fn families(flavor: Flavor) -> Vec<Family> {
             schema: vec![opt("int32", "a"), opt("int32", "b"), opt("int32", "c")],
         },
     ];
+    // Constant DEFAULTs appear in the field schemas (`CURRENT_TIMESTAMP` as the epoch).
+    out.push(Family {
+        table: "defaults",
+        columns: "i INT NOT NULL DEFAULT 42, v VARCHAR(10) DEFAULT 'it''s', d DECIMAL(5,2) DEFAULT 1.50, \
+                  dt DATETIME DEFAULT '2024-05-01 10:11:12', ts TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, \
+                  e ENUM('a','b') DEFAULT 'b', b BOOLEAN DEFAULT TRUE, bt BIT(3) DEFAULT b'101', n INT",
+        insert_columns: Some("i"),
+        rows: vec!["DEFAULT"],
+        expected: vec![json!({"i": 42, "v": "it's", "d": "AJY=", "dt": 1714558272000i64, "e": "b", "b": 1, "bt": "BQ==", "n": null})],
+        schema: vec![
+            json!({"type": "int32", "optional": false, "default": 42, "field": "i"}),
+            json!({"type": "string", "optional": true, "default": "it's", "field": "v"}),
+            json!({"type": "bytes", "optional": true, "name": "org.apache.kafka.connect.data.Decimal", "version": 1,
+                   "parameters": {"scale": "2", "connect.decimal.precision": "5"}, "default": "AJY=", "field": "d"}),
+            json!({"type": "int64", "optional": true, "name": "io.debezium.time.Timestamp", "version": 1, "default": 1714558272000i64, "field": "dt"}),
+            json!({"type": "string", "optional": false, "name": "io.debezium.time.ZonedTimestamp", "version": 1,
+                   "default": "1970-01-01T00:00:00Z", "field": "ts"}),
+            json!({"type": "string", "optional": true, "name": "io.debezium.data.Enum", "version": 1,
+                   "parameters": {"allowed": "a,b"}, "default": "b", "field": "e"}),
+            json!({"type": "int16", "optional": true, "default": 1, "field": "b"}),
+            json!({"type": "bytes", "optional": true, "name": "io.debezium.data.Bits", "version": 1,
+                   "parameters": {"length": "3"}, "default": "BQ==", "field": "bt"}),
+            opt("int32", "n"),
+        ],
+    });
     // MySQL has a JSON type (binary in the binlog); MariaDB's JSON is LONGTEXT
     // with a check, which Debezium and we carry as the text itself.
     out.push(if mysql {

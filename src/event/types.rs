@@ -28,7 +28,7 @@
 use base64::Engine as _;
 use serde_json::{json, Map, Value as Json};
 
-use crate::change::{Cell, Column, ColumnType};
+use crate::change::{Cell, Column, ColumnDefault, ColumnType};
 use crate::config::{BigIntUnsignedMode, BinaryMode, Config, DecimalMode, TimePrecisionMode};
 
 /// The type-mapping modes of a connector.
@@ -191,8 +191,143 @@ pub fn column_schema(col: &Column, o: &TypeOptions, params: Option<Map<String, J
     if let Some(p) = p {
         m.insert("parameters".into(), p);
     }
+    if let Some(d) = col.default.as_ref().and_then(|d| default_json(col, d, o)) {
+        m.insert("default".into(), d);
+    }
     m.insert("field".into(), col.name.clone().into());
     Json::Object(m)
+}
+
+/// A column DEFAULT as the field schema's `default`: the constant converted
+/// like a value of the column; `CURRENT_TIMESTAMP` as the epoch, as
+/// Debezium's default value converter does. `None` when the constant does
+/// not parse as the column's type.
+fn default_json(col: &Column, d: &ColumnDefault, o: &TypeOptions) -> Option<Json> {
+    let text = match d {
+        ColumnDefault::CurrentTimestamp => {
+            return match &col.ty {
+                ColumnType::Timestamp { fsp } => Some(zoned_timestamp(0, 0, *fsp).into()),
+                ColumnType::DateTime { .. } | ColumnType::Date => Some(0.into()),
+                _ => None,
+            }
+        }
+        ColumnDefault::Literal(t) => t.as_str(),
+    };
+    let cell = default_cell(&col.ty, text)?;
+    let mut buf = Vec::new();
+    // A NOT NULL rendering, so zero dates and the epoch keep their value.
+    let as_required = Column {
+        nullable: false,
+        ..col.clone()
+    };
+    write_cell(&mut buf, &as_required, &cell, o);
+    serde_json::from_slice(&buf).ok()
+}
+
+/// Parses a DEFAULT constant as the server prints it into a cell.
+fn default_cell(ty: &ColumnType, text: &str) -> Option<Cell> {
+    let ymd = |s: &str| -> Option<(u16, u8, u8)> {
+        let mut it = s.split('-');
+        Some((
+            it.next()?.parse().ok()?,
+            it.next()?.parse().ok()?,
+            it.next()?.parse().ok()?,
+        ))
+    };
+    let hms = |s: &str| -> Option<(u8, u8, u8, u32)> {
+        let (main, frac) = s.split_once('.').unwrap_or((s, ""));
+        let mut it = main.split(':');
+        let micros = format!("{frac:0<6}").get(..6)?.parse().ok()?;
+        Some((
+            it.next()?.parse().ok()?,
+            it.next()?.parse().ok()?,
+            it.next()?.parse().ok()?,
+            micros,
+        ))
+    };
+    Some(match ty {
+        t if t.is_unsigned() => Cell::UInt(text.parse().ok()?),
+        ColumnType::TinyInt { .. }
+        | ColumnType::SmallInt { .. }
+        | ColumnType::MediumInt { .. }
+        | ColumnType::Int { .. }
+        | ColumnType::BigInt { .. } => Cell::Int(text.parse().ok()?),
+        ColumnType::Float => Cell::Float(text.parse().ok()?),
+        ColumnType::Double => Cell::Double(text.parse().ok()?),
+        ColumnType::Decimal { .. } => {
+            text.parse::<f64>().ok()?;
+            Cell::Decimal(text.to_string())
+        }
+        ColumnType::String { .. } => Cell::Text(text.to_string()),
+        ColumnType::Date => {
+            let (year, month, day) = ymd(text)?;
+            Cell::Date { year, month, day }
+        }
+        ColumnType::DateTime { .. } | ColumnType::Timestamp { .. } => {
+            let (date, time) = text.split_once(' ').unwrap_or((text, "00:00:00"));
+            let (year, month, day) = ymd(date)?;
+            let (hour, minute, second, micros) = hms(time)?;
+            if let ColumnType::Timestamp { .. } = ty {
+                let days = days_from_civil(i64::from(year), u32::from(month), u32::from(day));
+                Cell::Timestamp {
+                    secs: days * 86_400
+                        + i64::from(hour) * 3600
+                        + i64::from(minute) * 60
+                        + i64::from(second),
+                    micros,
+                }
+            } else {
+                Cell::DateTime {
+                    year,
+                    month,
+                    day,
+                    hour,
+                    minute,
+                    second,
+                    micros,
+                }
+            }
+        }
+        ColumnType::Time { .. } => {
+            let (neg, rest) = match text.strip_prefix('-') {
+                Some(r) => (true, r),
+                None => (false, text),
+            };
+            let (h, m, s, us) = {
+                let (main, frac) = rest.split_once('.').unwrap_or((rest, ""));
+                let mut it = main.split(':');
+                let h: u32 = it.next()?.parse().ok()?;
+                (
+                    h,
+                    it.next()?.parse().ok()?,
+                    it.next()?.parse().ok()?,
+                    format!("{frac:0<6}").get(..6)?.parse().ok()?,
+                )
+            };
+            Cell::time(neg, h / 24, (h % 24) as u8, m, s, us)
+        }
+        ColumnType::Year => Cell::Year(text.parse().ok()?),
+        ColumnType::Enum { values } => {
+            Cell::Enum(values.iter().position(|v| v == text)? as u16 + 1)
+        }
+        ColumnType::Set { values } => {
+            let mut bits = 0u64;
+            for part in text.split(',').filter(|p| !p.is_empty()) {
+                bits |= 1u64 << values.iter().position(|v| v == part)?;
+            }
+            Cell::Set(bits)
+        }
+        ColumnType::Bit { bits } => {
+            // `b'101'` (MySQL) or a number.
+            let v = match text.strip_prefix("b'").and_then(|x| x.strip_suffix('\'')) {
+                Some(b) => u64::from_str_radix(b, 2).ok()?,
+                None => text.parse().ok()?,
+            };
+            let width = usize::from(bits.div_ceil(8)).max(1);
+            Cell::Bytes(v.to_be_bytes()[8 - width.min(8)..].to_vec())
+        }
+        _ => return None,
+    })
 }
 
 /// Writes one cell's JSON payload value.

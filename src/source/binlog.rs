@@ -38,7 +38,7 @@ use mysql_common::packets::Sid;
 
 use super::ddl::{parse_ddl, TableChangeKind};
 use super::decode::{cell_from_binlog, table_schema_from_tme};
-use super::schema::{load_table, table_change_json};
+use super::schema::{load_defaults, load_table, table_change_json, TableDefaults};
 use super::server::{connect, qerr, Flavor};
 use super::{DdlEvent, Source, SourceEvent};
 use crate::change::{Cell, Op, RowChange, SchemaChange, SourceInfo, TableSchema};
@@ -93,6 +93,8 @@ pub struct BinlogSource {
     payload_end: Option<u64>,
     tables: HashMap<u64, CachedTable>,
     fallback: HashMap<(String, String), Option<Arc<TableSchema>>>,
+    /// Column DEFAULTs for the schema part of events (loaded once, again after DDL).
+    defaults: Option<TableDefaults>,
     pending: VecDeque<SourceEvent>,
     reached_end: bool,
     /// The partly published transaction we resume, if any.
@@ -177,6 +179,7 @@ impl BinlogSource {
             payload_end: None,
             tables: HashMap::new(),
             fallback: HashMap::new(),
+            defaults: None,
             pending: VecDeque::new(),
             reached_end: false,
             resume,
@@ -394,6 +397,7 @@ impl BinlogSource {
         for t in &ddl.targets {
             self.fallback.remove(&(t.db.clone(), t.table.clone()));
         }
+        self.defaults = None;
         let captured: Vec<_> = ddl
             .targets
             .iter()
@@ -526,7 +530,7 @@ impl BinlogSource {
             tme.table_name().into_owned(),
         );
         let schema = if self.filter.includes(&db, &table) {
-            let built = match table_schema_from_tme(&tme, None) {
+            let mut built = match table_schema_from_tme(&tme, None) {
                 Ok(s) => s,
                 Err(_) => {
                     let fb = self.information_schema(&db, &table).await?;
@@ -536,6 +540,9 @@ impl BinlogSource {
                     })?
                 }
             };
+            if self.config.key_schemas || self.config.value_schemas {
+                self.apply_defaults(&mut built).await?;
+            }
             Some(Arc::new(built))
         } else {
             None
@@ -548,6 +555,24 @@ impl BinlogSource {
             },
         );
         Ok(schema)
+    }
+
+    /// Fills in column DEFAULTs, which only the schema part of an event shows.
+    async fn apply_defaults(&mut self, t: &mut TableSchema) -> Result<()> {
+        if self.defaults.is_none() {
+            let server = self.server.clone();
+            let conn = self.meta_conn().await?;
+            self.defaults = Some(load_defaults(conn, &server).await?);
+        }
+        let key = (t.db.clone(), t.table.clone());
+        if let Some(list) = self.defaults.as_ref().and_then(|d| d.get(&key)) {
+            for c in &mut t.columns {
+                if let Some((_, d)) = list.iter().find(|(n, _)| *n == c.name) {
+                    c.default = Some(d.clone());
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn decode_rows(

@@ -213,6 +213,7 @@ pub fn table_schema_from_tme(
             ty,
             nullable: nulls.get(i).map(|b| *b).unwrap_or(true),
             source,
+            default: fb.and_then(|c| c.default.clone()),
         });
     }
     let key = if have_meta && !key_from_meta.is_empty() {

@@ -27,7 +27,9 @@ use std::sync::Arc;
 
 pub use binlog::{BinlogSource, StartAt};
 pub use decode::{cell_from_binlog, table_schema_from_tme};
-pub use schema::{column_type_from, list_tables, load_table, TableInfo};
+pub use schema::{
+    column_type_from, list_tables, load_defaults, load_table, parse_default, TableInfo,
+};
 pub use server::{connect, missing_privileges, Flavor, ServerInfo, REQUIRED_PRIVILEGES};
 pub use snapshot::{cell_from_snapshot, Chunk, ChunkReader};
 

@@ -13,7 +13,7 @@ use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
 use super::server::qerr;
-use crate::change::{Column, ColumnType, SourceType, TableSchema};
+use crate::change::{Column, ColumnDefault, ColumnType, SourceType, TableSchema};
 use crate::error::Result;
 
 /// A table's schema and the key its snapshot chunks are ordered by.
@@ -36,6 +36,8 @@ type ColumnRow = (
     Option<u64>,
     Option<u64>,
     Option<u64>,
+    Option<String>,
+    String,
 );
 
 /// Loads `db.table`; `None` when it does not exist (or is a view).
@@ -59,7 +61,7 @@ pub async fn load_table(
     let rows: Vec<ColumnRow> = conn
         .exec(
             "SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, CHARACTER_SET_NAME, NUMERIC_PRECISION, DATETIME_PRECISION, \
-             CHARACTER_MAXIMUM_LENGTH, NUMERIC_SCALE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
+             CHARACTER_MAXIMUM_LENGTH, NUMERIC_SCALE, COLUMN_DEFAULT, EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
             (db, table),
         )
         .await
@@ -80,6 +82,8 @@ pub async fn load_table(
                 datetime_precision,
                 char_length,
                 numeric_scale,
+                column_default,
+                extra,
             )| {
                 let data_type = data_type.to_ascii_lowercase();
                 let column_type = column_type.to_ascii_lowercase();
@@ -112,6 +116,7 @@ pub async fn load_table(
                     name,
                     ty,
                     nullable: nullable == "YES",
+                    default: parse_default(column_default.as_deref(), &extra),
                     source: SourceType {
                         name: name_upper,
                         length: length.map(|l| l.min(u64::from(u32::MAX)) as u32),
@@ -289,6 +294,63 @@ fn jdbc_type(ty: &ColumnType, name: &str) -> i32 {
     }
 }
 
+/// A column's DEFAULT from `information_schema.COLUMNS` (`COLUMN_DEFAULT`,
+/// `EXTRA`). MySQL prints constants unquoted, SQL NULL for no default and
+/// marks expressions `DEFAULT_GENERATED`; MariaDB quotes string constants,
+/// prints `NULL` for no default and expressions as written. Expressions other
+/// than the current time have no constant value and give `None`, as in
+/// Debezium.
+pub fn parse_default(raw: Option<&str>, extra: &str) -> Option<ColumnDefault> {
+    let raw = raw?;
+    let lower = raw.to_ascii_lowercase();
+    if ["current_timestamp", "now(", "localtimestamp", "localtime"]
+        .iter()
+        .any(|p| lower.starts_with(p))
+    {
+        return Some(ColumnDefault::CurrentTimestamp);
+    }
+    if extra.to_ascii_uppercase().contains("DEFAULT_GENERATED") {
+        return None;
+    }
+    if raw == "NULL" {
+        return None;
+    }
+    if raw.len() >= 2 && raw.starts_with('\'') && raw.ends_with('\'') {
+        return Some(ColumnDefault::Literal(
+            raw[1..raw.len() - 1]
+                .replace("''", "'")
+                .replace("\\\\", "\\"),
+        ));
+    }
+    if raw.contains('(') {
+        return None;
+    }
+    Some(ColumnDefault::Literal(raw.to_string()))
+}
+
+/// Column DEFAULTs by `(db, table)`: `(column, default)` pairs.
+pub type TableDefaults = std::collections::HashMap<(String, String), Vec<(String, ColumnDefault)>>;
+
+/// Constant DEFAULTs of every column of the server's user tables, in one
+/// query, for the table-map path (table maps carry no defaults).
+pub async fn load_defaults(conn: &mut Conn, server: &str) -> Result<TableDefaults> {
+    let rows: Vec<(String, String, String, Option<String>, String)> = conn
+        .query(
+            "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, COLUMN_DEFAULT, EXTRA FROM information_schema.COLUMNS \
+             WHERE COLUMN_DEFAULT IS NOT NULL \
+             AND TABLE_SCHEMA NOT IN ('mysql', 'sys', 'performance_schema', 'information_schema')",
+        )
+        .await
+        .map_err(qerr(server, "reading column defaults"))?;
+    let mut out = TableDefaults::new();
+    for (db, table, column, raw, extra) in rows {
+        if let Some(d) = parse_default(raw.as_deref(), &extra) {
+            out.entry((db, table)).or_default().push((column, d));
+        }
+    }
+    Ok(out)
+}
+
 /// Base tables of the server, `(db, table)` in name order.
 pub async fn list_tables(conn: &mut Conn, server: &str) -> Result<Vec<(String, String)>> {
     conn.query(
@@ -380,6 +442,26 @@ pub fn column_type_from(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn defaults_from_both_servers() {
+        let lit = |s: &str| Some(ColumnDefault::Literal(s.into()));
+        assert_eq!(parse_default(None, ""), None);
+        assert_eq!(parse_default(Some("42"), ""), lit("42"));
+        assert_eq!(parse_default(Some("abc"), ""), lit("abc"));
+        assert_eq!(parse_default(Some("'it''s'"), ""), lit("it's"));
+        assert_eq!(parse_default(Some("NULL"), ""), None);
+        assert_eq!(
+            parse_default(Some("CURRENT_TIMESTAMP"), "DEFAULT_GENERATED"),
+            Some(ColumnDefault::CurrentTimestamp)
+        );
+        assert_eq!(
+            parse_default(Some("current_timestamp(3)"), ""),
+            Some(ColumnDefault::CurrentTimestamp)
+        );
+        assert_eq!(parse_default(Some("(uuid())"), "DEFAULT_GENERATED"), None);
+        assert_eq!(parse_default(Some("uuid()"), ""), None);
+    }
 
     #[test]
     fn types_from_column_type() {
