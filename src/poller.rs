@@ -1061,7 +1061,7 @@ async fn poll_with_lease<O: OffsetStore>(
     let server = config.server();
     let mut meta = connect(config).await?;
     let info = ServerInfo::read(&mut meta, &server).await?;
-    for w in info.check()? {
+    for w in info.check(config.include_query)? {
         tracing::warn!(server = %server, "{w}");
     }
     let start = plan_start(config, lease, &info, &mut meta, store).await?;
@@ -1275,7 +1275,7 @@ pub async fn validate(config: &Config) -> Vec<Check> {
                         "mysql version",
                         Ok(format!("{} ({:?})", info.version, info.flavor)),
                     );
-                    match info.check() {
+                    match info.check(config.include_query) {
                         Ok(w) if w.is_empty() => push(
                             "binlog settings",
                             Ok("ROW, FULL row image, FULL metadata".into()),

@@ -104,6 +104,8 @@ const VARS: &[&str] = &[
     "server_uuid",
     "binlog_checksum",
     "binlog_transaction_compression",
+    "binlog_rows_query_log_events",
+    "binlog_annotate_row_events",
 ];
 
 impl ServerInfo {
@@ -172,7 +174,7 @@ impl ServerInfo {
 
     /// Checks the binlog settings; returns warnings for what is merely
     /// suboptimal and an error naming every blocking problem.
-    pub fn check(&self) -> Result<Vec<String>> {
+    pub fn check(&self, include_query: bool) -> Result<Vec<String>> {
         let mut problems = Vec::new();
         let mut warnings = Vec::new();
         if !self.var("log_bin").eq_ignore_ascii_case("ON") && self.var("log_bin") != "1" {
@@ -215,6 +217,14 @@ impl ServerInfo {
         {
             warnings.push(
                 "binlog_transaction_compression=ON: compressed transactions are decoded, but checkpoints inside them fall back to the transaction start".to_string(),
+            );
+        }
+        if include_query
+            && !self.var("binlog_rows_query_log_events").eq_ignore_ascii_case("ON")
+            && !self.var("binlog_annotate_row_events").eq_ignore_ascii_case("ON")
+        {
+            warnings.push(
+                "include.query is set but the server does not log statements; set binlog_rows_query_log_events=ON (MariaDB: binlog_annotate_row_events=ON), else source.query stays null".to_string(),
             );
         }
         if problems.is_empty() {
