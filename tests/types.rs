@@ -266,12 +266,15 @@ fn families(flavor: Flavor) -> Vec<Family> {
                 r#"'{"k": [1, 2, {"n": null}], "a": "x", "bb": true}'"#,
                 "JSON_OBJECT('t', CAST('2024-05-01 10:11:12' AS DATETIME), 'u', 'é')",
                 "NULL",
+                BIG_JSON_SQL,
             ],
             // Members in MySQL's storage order (key length, then bytes), compact.
             expected: vec![
                 json!({"j": r#"{"a":"x","k":[1,2,{"n":null}],"bb":true}"#}),
                 json!({"j": r#"{"t":"2024-05-01 10:11:12.000000","u":"é"}"#}),
                 json!({"j": null}),
+                // Above 64 KiB MySQL switches to its large format (4-byte offsets).
+                json!({"j": format!(r#"{{"big":[{}"end"],"nested":{{"a":[true,false],"z":1.5}}}}"#, "\"0123456789\",".repeat(8000))}),
             ],
             schema: vec![logical("string", "io.debezium.data.Json", "j", true)],
         }
@@ -293,6 +296,9 @@ fn families(flavor: Flavor) -> Vec<Family> {
     });
     out
 }
+
+/// A ~100 KiB JSON document with a nested object.
+const BIG_JSON_SQL: &str = r#"CONCAT('{"big": [', REPEAT('"0123456789",', 8000), '"end"], "nested": {"z": 1.5, "a": [true, false]}}')"#;
 
 const SESSION: &str = "SET time_zone = '+00:00', sql_mode = ''";
 
