@@ -220,8 +220,12 @@ impl ServerInfo {
             );
         }
         if include_query
-            && !self.var("binlog_rows_query_log_events").eq_ignore_ascii_case("ON")
-            && !self.var("binlog_annotate_row_events").eq_ignore_ascii_case("ON")
+            && !self
+                .var("binlog_rows_query_log_events")
+                .eq_ignore_ascii_case("ON")
+            && !self
+                .var("binlog_annotate_row_events")
+                .eq_ignore_ascii_case("ON")
         {
             warnings.push(
                 "include.query is set but the server does not log statements; set binlog_rows_query_log_events=ON (MariaDB: binlog_annotate_row_events=ON), else source.query stays null".to_string(),
