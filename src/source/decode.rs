@@ -376,9 +376,10 @@ pub fn cell_from_binlog(value: BinlogValue<'_>, ty: &ColumnType) -> Result<Cell,
             let (secs, frac) = s.split_once('.').unwrap_or((&s, "0"));
             Cell::Timestamp {
                 secs: secs.parse().map_err(|_| format!("TIMESTAMP value {s:?}"))?,
-                micros: format!("{frac:0<6}")[..6]
-                    .parse()
-                    .map_err(|_| format!("TIMESTAMP value {s:?}"))?,
+                micros: format!("{frac:0<6}")
+                    .get(..6)
+                    .and_then(|f| f.parse().ok())
+                    .ok_or_else(|| format!("TIMESTAMP value {s:?}"))?,
             }
         }
         (Value::Bytes(b), ColumnType::Year) => {
