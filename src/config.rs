@@ -457,6 +457,8 @@ pub struct Config {
     pub failure_mode: FailureMode,
     /// Column filters, masks, truncation, key overrides.
     pub columns: ColumnRules,
+    /// Values resolved from Secrets Manager, hidden from printed errors.
+    pub redactor: crate::secrets::Redactor,
 }
 
 /// A value that must never be printed.
@@ -1080,22 +1082,61 @@ impl Config {
             skipped_operations,
             failure_mode,
             columns,
+            redactor: crate::secrets::Redactor::default(),
         })
     }
 
     /// Reads and parses a config file, with the process environment.
+    /// `${secretsmanager:...}` references are not resolved (see [`Config::load_file`]).
     pub fn from_file(path: &str) -> Result<Self, crate::Error> {
-        let text = std::fs::read_to_string(path).map_err(|source| crate::Error::Io {
-            path: path.to_string(),
-            source,
-        })?;
+        let text = read_config_file(path)?;
         Ok(Self::from_json(&text, |k| std::env::var(k).ok())?)
+    }
+
+    /// Parses a config JSON after resolving its `${secretsmanager:...}`
+    /// references from `source`; the values used are remembered for
+    /// redaction (and installed process-wide, see [`crate::secrets::redact`]).
+    pub async fn load_with<S: crate::secrets::SecretSource>(
+        text: &str,
+        env: impl Fn(&str) -> Option<String>,
+        source: &S,
+    ) -> Result<Self, crate::Error> {
+        let (resolved, redactor) = crate::secrets::resolve_config_text(text, source).await?;
+        // Before parsing: a config problem may quote a value that came from a secret.
+        crate::secrets::install(&redactor);
+        let mut config = Self::from_json(&resolved, env)?;
+        config.redactor = redactor;
+        Ok(config)
+    }
+
+    /// Parses a config JSON with the process environment, resolving
+    /// `${secretsmanager:...}` references with AWS Secrets Manager (a client
+    /// is only created when there are references).
+    pub async fn load(text: &str) -> Result<Self, crate::Error> {
+        let env = |k: &str| std::env::var(k).ok();
+        if !crate::secrets::has_references(text) {
+            return Ok(Self::from_json(text, env)?);
+        }
+        let source = crate::secrets::AwsSecrets::connect().await?;
+        Self::load_with(text, env, &source).await
+    }
+
+    /// [`Config::load`] of a file.
+    pub async fn load_file(path: &str) -> Result<Self, crate::Error> {
+        Self::load(&read_config_file(path)?).await
     }
 
     /// `host:port` of the database, for messages.
     pub fn server(&self) -> String {
         format!("{}:{}", self.hostname, self.port)
     }
+}
+
+fn read_config_file(path: &str) -> Result<String, crate::Error> {
+    std::fs::read_to_string(path).map_err(|source| crate::Error::Io {
+        path: path.to_string(),
+        source,
+    })
 }
 
 /// Debezium picks a random id in 5400..6400; we derive one from the name so

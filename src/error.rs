@@ -89,6 +89,15 @@ pub enum Error {
     #[error("{what} did not finish within {limit:?}")]
     Timeout { what: String, limit: Duration },
 
+    /// A `${secretsmanager:...}` reference could not be resolved. Names the
+    /// secret, never a value.
+    #[error("cannot read secret {id:?} from AWS Secrets Manager: {reason}; check the name or ARN, the region, and that the role may call secretsmanager:GetSecretValue on it")]
+    Secret {
+        id: String,
+        reason: String,
+        retryable: bool,
+    },
+
     /// Local I/O (offset file, config file).
     #[error("{path}: {source}")]
     Io {
@@ -117,6 +126,7 @@ impl Error {
             | Error::Fenced { .. }
             | Error::Timeout { .. }
             | Error::Io { .. } => true,
+            Error::Secret { retryable, .. } => *retryable,
         }
     }
 

@@ -27,12 +27,13 @@ pub const DEFAULT_DEADLINE_MARGIN: Duration = Duration::from_secs(5);
 
 /// Reads the config from `BINLOG_POLLER_CONFIG` (JSON) or
 /// `BINLOG_POLLER_CONFIG_FILE` (a path in the deployment package).
-pub fn load_config() -> Result<Config> {
+/// `${secretsmanager:...}` references are resolved here, once per cold start.
+pub async fn load_config() -> Result<Config> {
     if let Ok(text) = std::env::var("BINLOG_POLLER_CONFIG") {
-        return Ok(Config::from_json(&text, |k| std::env::var(k).ok())?);
+        return Config::load(&text).await;
     }
     if let Ok(path) = std::env::var("BINLOG_POLLER_CONFIG_FILE") {
-        return Config::from_file(&path);
+        return Config::load_file(&path).await;
     }
     Err(Error::Config(ConfigProblems(vec![
         "set BINLOG_POLLER_CONFIG (the connector JSON) or BINLOG_POLLER_CONFIG_FILE (its path)"

@@ -36,6 +36,7 @@ pub mod lambda;
 pub mod offsets;
 pub mod poller;
 pub mod position;
+pub mod secrets;
 pub mod sink;
 pub mod source;
 pub mod telemetry;

@@ -74,8 +74,9 @@ fn main() -> ExitCode {
     match rt.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            tracing::error!(error = %e, retryable = e.is_retryable(), "failed");
-            eprintln!("error: {e}");
+            let msg = binlog_poller::secrets::redact(&e.to_string());
+            tracing::error!(error = %msg, retryable = e.is_retryable(), "failed");
+            eprintln!("error: {msg}");
             ExitCode::from(e.exit_code() as u8)
         }
     }
@@ -84,7 +85,7 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
         Command::Run { config, once } => {
-            let config = Config::from_file(&config)?;
+            let config = Config::load_file(&config).await?;
             let store = AnyStore::open(&config).await?;
             let stop = Arc::new(AtomicBool::new(false));
             spawn_signal_watch(Arc::clone(&stop));
@@ -106,7 +107,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             }
         }
         Command::Status { config } => {
-            let config = Config::from_file(&config)?;
+            let config = Config::load_file(&config).await?;
             let store = AnyStore::open(&config).await?;
             let status = binlog_poller::poller::status(&config, &store).await?;
             println!(
@@ -116,7 +117,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Validate { config } => {
-            let config = Config::from_file(&config)?;
+            let config = Config::load_file(&config).await?;
             let checks = binlog_poller::poller::validate(&config).await;
             let mut failed = false;
             for c in &checks {
@@ -135,7 +136,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             })
         }
         Command::Snapshot { config, tables } => {
-            let config = Config::from_file(&config)?;
+            let config = Config::load_file(&config).await?;
             let store = AnyStore::open(&config).await?;
             let cp = binlog_poller::poller::request_snapshot(&config, &store, &tables).await?;
             let queued: Vec<String> = cp
@@ -150,7 +151,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Init { config } => {
-            let config = Config::from_file(&config)?;
+            let config = Config::load_file(&config).await?;
             let store = AnyStore::open(&config).await?;
             store.init().await?;
             println!("offset store ready: {}", store.describe());

@@ -22,7 +22,7 @@ impl From<Failure> for Diagnostic {
                 "NonRetryable"
             }
             .into(),
-            error_message: f.0.to_string(),
+            error_message: binlog_poller::secrets::redact(&f.0.to_string()),
         }
     }
 }
@@ -30,10 +30,10 @@ impl From<Failure> for Diagnostic {
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     binlog_poller::telemetry::init();
-    let config = match load_config() {
+    let config = match load_config().await {
         Ok(c) => c,
         Err(e) => {
-            tracing::error!(error = %e, "invalid configuration");
+            tracing::error!(error = %binlog_poller::secrets::redact(&e.to_string()), "invalid configuration");
             return Err(e.into());
         }
     };
@@ -42,7 +42,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         handle_invocation(config, event.payload, event.context.deadline())
             .await
             .map_err(|e| {
-                tracing::error!(error = %e, retryable = e.is_retryable(), "invocation failed");
+                tracing::error!(error = %binlog_poller::secrets::redact(&e.to_string()), retryable = e.is_retryable(), "invocation failed");
                 Failure(e)
             })
     }))
