@@ -91,6 +91,34 @@ pub enum Compression {
     Zstd,
 }
 
+/// `database.ssl.mode`, Debezium's names and MySQL's `--ssl-mode` meanings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SslMode {
+    /// Plaintext only.
+    Disabled,
+    /// TLS when the server offers it, unverified; plaintext otherwise.
+    Preferred,
+    /// TLS, unverified (encryption without authentication).
+    Required,
+    /// TLS with the server certificate verified against the CA.
+    VerifyCa,
+    /// As `VerifyCa`, and the certificate must name `database.hostname`.
+    VerifyIdentity,
+}
+
+impl SslMode {
+    /// The configured name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Disabled => "disabled",
+            Self::Preferred => "preferred",
+            Self::Required => "required",
+            Self::VerifyCa => "verify_ca",
+            Self::VerifyIdentity => "verify_identity",
+        }
+    }
+}
+
 /// `decimal.handling.mode`: how DECIMAL/NUMERIC values appear.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DecimalMode {
@@ -432,6 +460,16 @@ pub struct Config {
     /// `heartbeat.topics.prefix`: heartbeats go to `<prefix>.<topic.prefix>`;
     /// default `__debezium-heartbeat`, Debezium's.
     pub heartbeat_topics_prefix: String,
+    /// `database.ssl.mode`; default `preferred`, as Debezium and MySQL's
+    /// clients (TLS whenever the server offers it). Use `verify_identity`
+    /// for anything not on loopback.
+    pub ssl_mode: SslMode,
+    /// `database.ssl.ca`: CA certificates (PEM), a file path or the PEM
+    /// itself; default the public web roots, which do not include RDS's CA.
+    pub ssl_ca: Option<String>,
+    /// `database.ssl.cert` / `database.ssl.key`: a client certificate and its
+    /// key (PEM path or inline), for servers that require one; default none.
+    pub ssl_client: Option<(String, Secret)>,
     /// `decimal.handling.mode`; default `precise`, Debezium's (exact).
     pub decimal_mode: DecimalMode,
     /// `bigint.unsigned.handling.mode`; default `long`, Debezium's.
@@ -531,6 +569,10 @@ const KNOWN_KEYS: &[(&str, KeyKind)] = &[
     ("snapshot.lock.timeout.ms", KeyKind::Used),
     ("snapshot.include.collection.list", KeyKind::Used),
     ("snapshot.select.statement.overrides", KeyKind::Used),
+    ("database.ssl.mode", KeyKind::Used),
+    ("database.ssl.ca", KeyKind::Used),
+    ("database.ssl.cert", KeyKind::Used),
+    ("database.ssl.key", KeyKind::Used),
     ("decimal.handling.mode", KeyKind::Used),
     ("bigint.unsigned.handling.mode", KeyKind::Used),
     ("binary.handling.mode", KeyKind::Used),
@@ -885,6 +927,36 @@ impl Config {
             }
         }
 
+        let ssl_mode = r.choice(
+            "database.ssl.mode",
+            SslMode::Preferred,
+            &[
+                ("disabled", SslMode::Disabled),
+                ("preferred", SslMode::Preferred),
+                ("required", SslMode::Required),
+                ("verify_ca", SslMode::VerifyCa),
+                ("verify_identity", SslMode::VerifyIdentity),
+            ],
+        );
+        let ssl_ca = r.opt_str("database.ssl.ca");
+        let ssl_client = match (
+            r.opt_str("database.ssl.cert"),
+            r.opt_str("database.ssl.key"),
+        ) {
+            (Some(c), Some(k)) => Some((c, Secret::new(k))),
+            (None, None) => None,
+            _ => {
+                r.problems.push(
+                    "database.ssl.cert and database.ssl.key go together (a client certificate and its key)".into(),
+                );
+                None
+            }
+        };
+        if ssl_mode == SslMode::Disabled && (ssl_ca.is_some() || ssl_client.is_some()) {
+            r.problems.push(
+                "database.ssl.mode=disabled but database.ssl.ca/cert/key are set; pick a TLS mode (verify_identity) or remove them".into(),
+            );
+        }
         let decimal_mode = r.choice(
             "decimal.handling.mode",
             DecimalMode::Precise,
@@ -1072,6 +1144,9 @@ impl Config {
             snapshot_overrides,
             heartbeat_interval,
             heartbeat_topics_prefix,
+            ssl_mode,
+            ssl_ca,
+            ssl_client,
             decimal_mode,
             bigint_unsigned_mode,
             binary_mode,
@@ -1402,6 +1477,30 @@ mod tests {
                 .unwrap()
                 .skipped_operations
                 .truncate
+        );
+    }
+
+    #[test]
+    fn tls_settings() {
+        let c = Config::from_json(MINIMAL, no_env).unwrap();
+        assert_eq!(c.ssl_mode, SslMode::Preferred, "Debezium's default");
+        let text = MINIMAL.replace(
+            "\"topic.prefix\"",
+            r#""database.ssl.mode": "verify_identity", "database.ssl.ca": "/etc/rds.pem",
+               "database.ssl.cert": "c.pem", "database.ssl.key": "k.pem", "topic.prefix""#,
+        );
+        let c = Config::from_json(&text, no_env).unwrap();
+        assert_eq!(c.ssl_mode, SslMode::VerifyIdentity);
+        assert_eq!(c.ssl_ca.as_deref(), Some("/etc/rds.pem"));
+        assert!(!format!("{c:?}").contains("k.pem"), "the key stays hidden");
+        let bad = MINIMAL.replace(
+            "\"topic.prefix\"",
+            r#""database.ssl.mode": "disabled", "database.ssl.ca": "x", "database.ssl.cert": "c", "topic.prefix""#,
+        );
+        let msg = Config::from_json(&bad, no_env).unwrap_err().to_string();
+        assert!(
+            msg.contains("go together") && msg.contains("disabled but"),
+            "{msg}"
         );
     }
 

@@ -33,6 +33,15 @@ pub enum Error {
         source: mysql_async::Error,
     },
 
+    /// TLS to MySQL could not be set up as `database.ssl.mode` asks.
+    #[error("TLS to MySQL at {server} failed (database.ssl.mode={mode}): {reason}; {hint}")]
+    Tls {
+        server: String,
+        mode: &'static str,
+        reason: String,
+        hint: &'static str,
+    },
+
     /// A MySQL call failed after the connection was established.
     #[error("MySQL at {server} failed during {during}: {source}")]
     Mysql {
@@ -115,6 +124,7 @@ impl Error {
             | Error::ServerSettings { .. }
             | Error::PositionPurged { .. }
             | Error::Decode { .. }
+            | Error::Tls { .. }
             | Error::RecordTooLarge { .. } => false,
             Error::Connect { source, .. } | Error::Mysql { source, .. } => {
                 // Access denied, unknown database and similar server errors

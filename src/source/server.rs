@@ -21,9 +21,9 @@
 use std::collections::HashMap;
 
 use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, OptsBuilder, Row};
+use mysql_async::{ClientIdentity, Conn, OptsBuilder, Row, SslOpts};
 
-use crate::config::Config;
+use crate::config::{Config, SslMode};
 use crate::error::{Error, Result};
 use crate::position::{BinlogPosition, Checkpoint, GtidSet};
 
@@ -53,24 +53,83 @@ pub struct ServerInfo {
     pub gtid_executed: Option<GtidSet>,
 }
 
-/// Opens a connection with the configured timeouts.
+/// Opens a connection with the configured timeouts and TLS mode.
+///
+/// `preferred` (the default) asks for TLS without verifying the certificate
+/// and falls back to plaintext only when the server offers no TLS at all;
+/// `required` insists on TLS; `verify_ca` checks the certificate chain
+/// against `database.ssl.ca` (else the public web roots); `verify_identity`
+/// also checks that the certificate names `database.hostname`.
 pub async fn connect(config: &Config) -> Result<Conn> {
+    install_crypto_provider();
+    let ssl = ssl_opts(config);
+    match try_connect(config, ssl.clone()).await {
+        Err(Error::Connect {
+            source: mysql_async::Error::Driver(mysql_async::DriverError::NoClientSslFlagFromServer),
+            ..
+        }) if config.ssl_mode == SslMode::Preferred => {
+            tracing::debug!(server = %config.server(), "server offers no TLS; connecting without (database.ssl.mode=preferred)");
+            try_connect(config, None).await
+        }
+        other => other,
+    }
+}
+
+/// rustls needs one process-wide crypto provider when more than one is
+/// compiled in; aws-lc-rs is the one the AWS SDK uses already.
+fn install_crypto_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    });
+}
+
+/// A PEM given inline or as a path (the driver's `PathOrBuf`, which it
+/// does not export by name).
+fn pem<T: From<std::path::PathBuf> + From<Vec<u8>>>(value: &str) -> T {
+    if value.trim_start().starts_with("-----BEGIN") {
+        T::from(value.as_bytes().to_vec())
+    } else {
+        T::from(std::path::PathBuf::from(value))
+    }
+}
+
+fn ssl_opts(config: &Config) -> Option<SslOpts> {
+    let mut o = SslOpts::default();
+    match config.ssl_mode {
+        SslMode::Disabled => return None,
+        SslMode::Preferred | SslMode::Required => {
+            o = o
+                .with_danger_accept_invalid_certs(true)
+                .with_danger_skip_domain_validation(true);
+        }
+        SslMode::VerifyCa => o = o.with_danger_skip_domain_validation(true),
+        SslMode::VerifyIdentity => {}
+    }
+    if let Some(ca) = &config.ssl_ca {
+        o = o.with_root_certs(vec![pem(ca)]);
+    }
+    if let Some((cert, key)) = &config.ssl_client {
+        o = o.with_client_identity(Some(ClientIdentity::new(pem(cert), pem(key.expose()))));
+    }
+    Some(o)
+}
+
+async fn try_connect(config: &Config, ssl: Option<SslOpts>) -> Result<Conn> {
     let opts = OptsBuilder::default()
         .ip_or_hostname(config.hostname.clone())
         .tcp_port(config.port)
         .user(Some(config.user.clone()))
         .pass(Some(config.password.expose().to_string()))
         .prefer_socket(false)
+        .ssl_opts(ssl)
         .max_allowed_packet(Some(1 << 30))
         .wait_timeout(Some(
             usize::try_from(config.poll_max_duration.as_secs() + 60).unwrap_or(usize::MAX),
         ));
     match tokio::time::timeout(config.connect_timeout, Conn::new(opts)).await {
         Ok(Ok(c)) => Ok(c),
-        Ok(Err(source)) => Err(Error::Connect {
-            server: config.server(),
-            source,
-        }),
+        Ok(Err(source)) => Err(connect_error(config, source)),
         Err(_) => Err(Error::Timeout {
             what: format!(
                 "connecting to MySQL at {} (connect.timeout.ms)",
@@ -78,6 +137,52 @@ pub async fn connect(config: &Config) -> Result<Conn> {
             ),
             limit: config.connect_timeout,
         }),
+    }
+}
+
+/// MySQL's `ER_SECURE_TRANSPORT_REQUIRED`.
+const SECURE_TRANSPORT_REQUIRED: u16 = 3159;
+
+fn connect_error(config: &Config, source: mysql_async::Error) -> Error {
+    let tls = |reason: String, hint: &'static str| Error::Tls {
+        server: config.server(),
+        mode: config.ssl_mode.as_str(),
+        reason,
+        hint,
+    };
+    // The driver reports handshake failures either as its TLS error or as an
+    // I/O error carrying rustls's.
+    let tls_failure = match &source {
+        mysql_async::Error::Io(mysql_async::IoError::Tls(e)) => Some(e.to_string()),
+        mysql_async::Error::Io(mysql_async::IoError::Io(e)) => e
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+            .map(ToString::to_string),
+        _ => None,
+    };
+    if let Some(reason) = tls_failure {
+        return tls(
+            reason,
+            "set database.ssl.ca to the CA bundle that signed the server's certificate (RDS and Aurora: AWS's global-bundle.pem), and database.hostname to a name the certificate carries",
+        );
+    }
+    match &source {
+        mysql_async::Error::Driver(mysql_async::DriverError::NoClientSslFlagFromServer)
+            if config.ssl_mode != SslMode::Preferred =>
+        {
+            tls(
+                "the server offers no TLS".into(),
+                "enable TLS on the server (ssl_cert/ssl_key), or set database.ssl.mode=preferred to allow plaintext",
+            )
+        }
+        mysql_async::Error::Server(e) if e.code == SECURE_TRANSPORT_REQUIRED => tls(
+            e.message.clone(),
+            "the server requires TLS; set database.ssl.mode=verify_identity (or required)",
+        ),
+        _ => Error::Connect {
+            server: config.server(),
+            source,
+        },
     }
 }
 
