@@ -207,6 +207,29 @@ impl Cell {
     }
 }
 
+impl Cell {
+    /// A TIMESTAMP from its UTC wall-clock parts (the snapshot session and
+    /// DEFAULT constants are read in UTC).
+    pub fn timestamp_utc(
+        year: u16,
+        month: u8,
+        day: u8,
+        hour: u8,
+        minute: u8,
+        second: u8,
+        micros: u32,
+    ) -> Self {
+        let days = crate::event::days_from_civil(i64::from(year), u32::from(month), u32::from(day));
+        Cell::Timestamp {
+            secs: days * 86_400
+                + i64::from(hour) * 3600
+                + i64::from(minute) * 60
+                + i64::from(second),
+            micros,
+        }
+    }
+}
+
 /// The kind of row change, with Debezium's `op` code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {

@@ -234,7 +234,8 @@ fn default_cell(ty: &ColumnType, text: &str) -> Option<Cell> {
             it.next()?.parse().ok()?,
         ))
     };
-    let hms = |s: &str| -> Option<(u8, u8, u8, u32)> {
+    // `H:MM:SS[.ffffff]`; hours may exceed a day (TIME).
+    let hms = |s: &str| -> Option<(u32, u8, u8, u32)> {
         let (main, frac) = s.split_once('.').unwrap_or((s, ""));
         let mut it = main.split(':');
         let micros = format!("{frac:0<6}").get(..6)?.parse().ok()?;
@@ -267,15 +268,9 @@ fn default_cell(ty: &ColumnType, text: &str) -> Option<Cell> {
             let (date, time) = text.split_once(' ').unwrap_or((text, "00:00:00"));
             let (year, month, day) = ymd(date)?;
             let (hour, minute, second, micros) = hms(time)?;
+            let hour = u8::try_from(hour).ok()?;
             if let ColumnType::Timestamp { .. } = ty {
-                let days = days_from_civil(i64::from(year), u32::from(month), u32::from(day));
-                Cell::Timestamp {
-                    secs: days * 86_400
-                        + i64::from(hour) * 3600
-                        + i64::from(minute) * 60
-                        + i64::from(second),
-                    micros,
-                }
+                Cell::timestamp_utc(year, month, day, hour, minute, second, micros)
             } else {
                 Cell::DateTime {
                     year,
@@ -293,17 +288,7 @@ fn default_cell(ty: &ColumnType, text: &str) -> Option<Cell> {
                 Some(r) => (true, r),
                 None => (false, text),
             };
-            let (h, m, s, us) = {
-                let (main, frac) = rest.split_once('.').unwrap_or((rest, ""));
-                let mut it = main.split(':');
-                let h: u32 = it.next()?.parse().ok()?;
-                (
-                    h,
-                    it.next()?.parse().ok()?,
-                    it.next()?.parse().ok()?,
-                    format!("{frac:0<6}").get(..6)?.parse().ok()?,
-                )
-            };
+            let (h, m, s, us) = hms(rest)?;
             Cell::time(neg, h / 24, (h % 24) as u8, m, s, us)
         }
         ColumnType::Year => Cell::Year(text.parse().ok()?),

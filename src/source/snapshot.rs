@@ -34,7 +34,6 @@ use super::server::{connect, current_position, qerr};
 use crate::change::{Cell, ColumnType};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::event::days_from_civil;
 use crate::position::{BinlogPosition, KeyValue};
 
 /// MySQL's `ER_LOCK_WAIT_TIMEOUT`.
@@ -270,14 +269,7 @@ pub fn cell_from_snapshot(v: Value, ty: &ColumnType) -> Cell {
             if year == 0 {
                 Cell::Timestamp { secs: 0, micros: 0 }
             } else {
-                let days = days_from_civil(i64::from(year), u32::from(month), u32::from(day));
-                Cell::Timestamp {
-                    secs: days * 86_400
-                        + i64::from(hour) * 3600
-                        + i64::from(minute) * 60
-                        + i64::from(second),
-                    micros,
-                }
+                Cell::timestamp_utc(year, month, day, hour, minute, second, micros)
             }
         }
         (Value::Date(year, month, day, hour, minute, second, micros), _) => Cell::DateTime {
