@@ -147,8 +147,9 @@ pub struct TableCodec {
     topic: Arc<str>,
     /// `db.table`, Debezium's data collection id.
     data_collection: Arc<str>,
-    /// Key column indexes (the primary key or `message.key.columns`).
-    key: Vec<usize>,
+    /// Key columns (the primary key or `message.key.columns`) with the
+    /// shaping their value gets (an excluded key column is written as is).
+    key: Vec<(usize, Shape)>,
     /// Emitted columns, in table order.
     cols: Vec<(usize, Shape)>,
     key_schema: Option<String>,
@@ -274,7 +275,7 @@ impl EventEncoder {
             }
             None => t.key.clone(),
         };
-        let mut cols = Vec::with_capacity(t.columns.len());
+        let mut cols: Vec<(usize, Shape)> = Vec::with_capacity(t.columns.len());
         let mut fields = Vec::with_capacity(t.columns.len());
         let mut field_of = HashMap::new();
         for (i, c) in t.columns.iter().enumerate() {
@@ -312,6 +313,16 @@ impl EventEncoder {
             "version": 2
         })
         .to_string();
+        let key = key
+            .into_iter()
+            .map(|i| {
+                let shape = cols
+                    .iter()
+                    .find(|(c, _)| *c == i)
+                    .map_or(Shape::Plain, |(_, s)| s.clone());
+                (i, shape)
+            })
+            .collect();
         TableCodec {
             schema: Arc::clone(t),
             topic: base.into(),
@@ -483,7 +494,7 @@ impl EventEncoder {
                 let (Some(before), Some(after)) = (&change.before, &change.after) else {
                     return;
                 };
-                if !codec.key.is_empty() && codec.key.iter().any(|&i| before[i] != after[i]) {
+                if !codec.key.is_empty() && codec.key.iter().any(|(i, _)| before[*i] != after[*i]) {
                     // A key change: Debezium emits delete + tombstone of the
                     // old key and a create of the new one.
                     let parts: [Half<'_>; 2] = [
@@ -541,17 +552,8 @@ impl EventEncoder {
             Op::Truncate => {
                 // Key-less, before and after null, as Debezium's `t` events.
                 let block = tx.as_deref_mut().map(|t| t.next(&codec.data_collection));
-                let no_key = TableCodec {
-                    schema: Arc::clone(&codec.schema),
-                    topic: Arc::clone(&codec.topic),
-                    data_collection: Arc::clone(&codec.data_collection),
-                    key: Vec::new(),
-                    cols: Vec::new(),
-                    key_schema: None,
-                    value_schema: codec.value_schema.clone(),
-                };
                 self.push(
-                    &no_key,
+                    &codec,
                     change,
                     Op::Truncate,
                     None,
@@ -599,27 +601,26 @@ impl EventEncoder {
     ) {
         let t = &*change.table;
         let types = &self.opts.types;
-        let key = codec.key_schema.as_ref().map(|ks| {
-            let mut buf = Vec::with_capacity(64 + if self.opts.key_schemas { ks.len() } else { 0 });
-            if self.opts.key_schemas {
-                buf.extend_from_slice(b"{\"schema\":");
-                buf.extend_from_slice(ks.as_bytes());
-                buf.extend_from_slice(b",\"payload\":");
-            }
-            let key_cols = codec.key.iter().map(|&i| {
-                let shape = codec
-                    .cols
-                    .iter()
-                    .find(|(c, _)| *c == i)
-                    .map_or(&Shape::Plain, |(_, s)| s);
-                (i, shape)
+        // A truncate concerns the whole table: no key.
+        let key = codec
+            .key_schema
+            .as_ref()
+            .filter(|_| op != Op::Truncate)
+            .map(|ks| {
+                let mut buf =
+                    Vec::with_capacity(64 + if self.opts.key_schemas { ks.len() } else { 0 });
+                if self.opts.key_schemas {
+                    buf.extend_from_slice(b"{\"schema\":");
+                    buf.extend_from_slice(ks.as_bytes());
+                    buf.extend_from_slice(b",\"payload\":");
+                }
+                let key_cols = codec.key.iter().map(|(i, s)| (*i, s));
+                write_row(&mut buf, t, key_row, key_cols, types);
+                if self.opts.key_schemas {
+                    buf.push(b'}');
+                }
+                buf
             });
-            write_row(&mut buf, t, key_row, key_cols, types);
-            if self.opts.key_schemas {
-                buf.push(b'}');
-            }
-            buf
-        });
         let mut v = Vec::with_capacity(
             256 + if self.opts.value_schemas {
                 codec.value_schema.len()
@@ -754,7 +755,7 @@ impl TableCodec {
     pub fn key_columns(&self) -> Vec<&str> {
         self.key
             .iter()
-            .map(|&i| self.schema.columns[i].name.as_str())
+            .map(|(i, _)| self.schema.columns[*i].name.as_str())
             .collect()
     }
 }
