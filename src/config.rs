@@ -618,11 +618,16 @@ const MASK_CHARS: (&str, &str) = ("column.mask.with.", ".chars");
 const MASK_HASH: &str = "column.mask.hash.";
 const TRUNCATE_CHARS: (&str, &str) = ("column.truncate.to.", ".chars");
 
+/// The `N` of a key shaped `<prefix>N<suffix>`.
+fn key_param<'a>(k: &'a str, (prefix, suffix): (&str, &str)) -> Option<&'a str> {
+    k.strip_prefix(prefix)?.strip_suffix(suffix)
+}
+
 fn is_parameterized_key(k: &str) -> bool {
     k.starts_with(OVERRIDE_PREFIX)
         || k.starts_with(MASK_HASH)
-        || (k.starts_with(MASK_CHARS.0) && k.ends_with(MASK_CHARS.1))
-        || (k.starts_with(TRUNCATE_CHARS.0) && k.ends_with(TRUNCATE_CHARS.1))
+        || key_param(k, MASK_CHARS).is_some()
+        || key_param(k, TRUNCATE_CHARS).is_some()
 }
 
 const JSON_CONVERTER: &str = "org.apache.kafka.connect.json.JsonConverter";
@@ -1041,19 +1046,8 @@ impl Config {
             r.problems
                 .push("column.include.list and column.exclude.list cannot both be set".into());
         }
-        for (k, v) in &raw {
-            if let Some(n) = k
-                .strip_prefix(MASK_CHARS.0)
-                .and_then(|x| x.strip_suffix(MASK_CHARS.1))
-            {
-                match (n.parse::<usize>(), r.patterns(k)) {
-                    (Ok(n), Some(p)) => columns.masks.push((p, ColumnMask::Stars(n))),
-                    (Err(_), _) => r.problems.push(format!(
-                        "{k}: {n:?} is not a number of characters (column.mask.with.N.chars)"
-                    )),
-                    _ => {}
-                }
-            } else if let Some(rest) = k.strip_prefix(MASK_HASH) {
+        for k in raw.keys() {
+            if let Some(rest) = k.strip_prefix(MASK_HASH) {
                 let rest = rest.strip_prefix("v2.").unwrap_or(rest);
                 match rest.split_once(".with.salt.") {
                     Some((algo, salt)) => match (HashAlgorithm::parse(algo), r.patterns(k)) {
@@ -1073,19 +1067,11 @@ impl Config {
                         "{k}: expected column.mask.hash.<algorithm>.with.salt.<salt>"
                     )),
                 }
-            } else if let Some(n) = k
-                .strip_prefix(TRUNCATE_CHARS.0)
-                .and_then(|x| x.strip_suffix(TRUNCATE_CHARS.1))
-            {
-                match (n.parse::<usize>(), r.patterns(k)) {
-                    (Ok(n), Some(p)) => columns.truncates.push((p, n)),
-                    (Err(_), _) => r.problems.push(format!(
-                        "{k}: {n:?} is not a number of characters (column.truncate.to.N.chars)"
-                    )),
-                    _ => {}
-                }
+            } else if let Some((n, p)) = r.chars_rule(k, MASK_CHARS) {
+                columns.masks.push((p, ColumnMask::Stars(n)));
+            } else if let Some((n, p)) = r.chars_rule(k, TRUNCATE_CHARS) {
+                columns.truncates.push((p, n));
             }
-            let _ = v;
         }
         if let Some(spec) = r.opt_str("message.key.columns") {
             for entry in spec.split(';').map(str::trim).filter(|e| !e.is_empty()) {
@@ -1318,6 +1304,24 @@ impl Reader<'_> {
                 self.problems
                     .push(format!("{key}: {s:?} is not true or false"));
                 default
+            }
+        }
+    }
+
+    /// A `<prefix>N<suffix>` rule (`column.mask.with.N.chars`,
+    /// `column.truncate.to.N.chars`): N and the column patterns of the
+    /// value; `None` when `key` is not of that shape or is invalid (then the
+    /// problem is recorded).
+    fn chars_rule(&mut self, key: &str, shape: (&str, &str)) -> Option<(usize, Patterns)> {
+        let n = key_param(key, shape)?;
+        match n.parse::<usize>() {
+            Ok(n) => Some((n, self.patterns(key)?)),
+            Err(_) => {
+                self.problems.push(format!(
+                    "{key}: {n:?} is not a number of characters ({}N{})",
+                    shape.0, shape.1
+                ));
+                None
             }
         }
     }

@@ -310,8 +310,7 @@ impl<'a, K: Sink, O: OffsetStore> Streamer<'a, K, O> {
         let now_ms = (now_us() / 1000) as u64;
         if now_ms.saturating_sub(self.heartbeat_ms) >= interval.as_millis() as u64 {
             let hb = self.encoder.heartbeat(now_ms as i64);
-            self.buf_bytes += hb.size();
-            self.buf.push(hb);
+            self.push_record(hb);
             self.heartbeat_ms = now_ms;
             self.summary.heartbeats += 1;
         }
@@ -489,8 +488,7 @@ impl<'a, K: Sink, O: OffsetStore> Streamer<'a, K, O> {
                 let now = now_us();
                 if let Some(sc) = &ev.schema_change {
                     let r = self.encoder.schema_change(sc, now);
-                    self.buf_bytes += r.size();
-                    self.buf.push(r);
+                    self.push_record(r);
                     self.summary.schema_changes += 1;
                 }
                 if let Some(tr) = &ev.truncate {
@@ -504,8 +502,7 @@ impl<'a, K: Sink, O: OffsetStore> Streamer<'a, K, O> {
                 if let Some(t) = self.tx.take() {
                     if let Some(m) = t.meta.as_ref().filter(|m| m.begun) {
                         let end = self.encoder.tx_end(m);
-                        self.buf_bytes += end.size();
-                        self.buf.push(end);
+                        self.push_record(end);
                     }
                     if let (Some(set), Some((sid, gno))) =
                         (self.gtid_set.as_mut(), t.mysql_gtid.as_ref())
@@ -621,6 +618,13 @@ impl<'a, K: Sink, O: OffsetStore> Streamer<'a, K, O> {
                 self.snapshot = None;
             }
         }
+    }
+
+    /// Buffers a record that is not a row change (heartbeat, schema change,
+    /// transaction boundary).
+    fn push_record(&mut self, r: Record) {
+        self.buf_bytes += r.size();
+        self.buf.push(r);
     }
 
     /// Accounts for the records one change appended at `from..`, applying

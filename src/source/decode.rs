@@ -244,8 +244,9 @@ fn string_length(meta: &[u8]) -> u32 {
 /// lengths into declared character lengths.
 fn charset_max_bytes(collation: u16) -> u32 {
     match collation {
-        // latin1, ascii, binary and the other single-byte sets we meet.
-        5 | 8 | 11 | 15 | 31 | 47 | 48 | 49 | 63 | 65 | 94 => 1,
+        c if is_latin1(c) => 1,
+        // ascii and binary.
+        11 | 63 | 65 => 1,
         // utf8mb3 collations.
         33 | 76 | 83 | 192..=223 => 3,
         // utf8mb4 and anything else: MySQL 8's default.
