@@ -23,11 +23,15 @@ MYSQL_PORT="${BP_MYSQL_PORT:-13307}"
 KAFKA_PORT="${BP_KAFKA_PORT:-19092}"
 AWS_PORT="${BP_AWS_PORT:-15000}"
 TANSU_VERSION=0.6.0
-TANSU_BIN="$CACHE/tansu-$TANSU_VERSION/bin/tansu"
+# dynostore: the memory storage the shared broker runs on; libsql: SQLite storage, the one
+# that keeps SCRAM users (the Kafka security test needs them).
+TANSU_FEATURES=dynostore,libsql
+TANSU_DIR="$CACHE/tansu-$TANSU_VERSION-${TANSU_FEATURES//,/-}"
+TANSU_BIN="$TANSU_DIR/bin/tansu"
 MYSQL_ROOT="$CACHE/mysql-9.7-root"
 VENV="$CACHE/venv"
 # Python packages for the servers and independent clients, pinned for repeatable runs.
-PY_PACKAGES=("moto[server]==5.1.*" "confluent-kafka==2.*" "mysql-replication==1.0.*" "cryptography")
+PY_PACKAGES=("moto[server]==5.1.*" "confluent-kafka==2.*" "mysql-replication==1.0.*" "cryptography" "aws-msk-iam-sasl-signer-python==1.0.*")
 DB_USER=bp
 DB_PASS=bp-pass
 
@@ -58,6 +62,16 @@ install_mariadb() {
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends mariadb-server mariadb-client >/dev/null
+}
+
+# socat terminates TLS in front of a private tansu (tansu 0.6 does not serve TLS itself);
+# openssl makes the test CAs.
+install_tools() {
+  command -v socat >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1 && return
+  log "installing socat and openssl from Debian"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends socat openssl >/dev/null
 }
 
 install_mysql97() {
@@ -100,9 +114,9 @@ EOF
 
 install_tansu() {
   [ -x "$TANSU_BIN" ] && return
-  log "building tansu $TANSU_VERSION with cargo install (about 17 minutes on 2 cores, cached afterwards)"
-  cargo install tansu --version "$TANSU_VERSION" --locked --features dynostore \
-    --root "$CACHE/tansu-$TANSU_VERSION" >"$CACHE/tansu-install.log" 2>&1 \
+  log "building tansu $TANSU_VERSION ($TANSU_FEATURES) with cargo install (about 20 minutes on 2 cores, cached afterwards)"
+  cargo install tansu --version "$TANSU_VERSION" --locked --features "$TANSU_FEATURES" \
+    --root "$TANSU_DIR" >"$CACHE/tansu-install.log" 2>&1 \
     || { tail -30 "$CACHE/tansu-install.log" >&2; die "tansu build failed"; }
 }
 
@@ -245,6 +259,7 @@ case "$cmd" in
   up)
     mkdir -p "$STATE" "$CACHE"
     install_mariadb
+    install_tools
     install_mysql97
     install_venv
     install_tansu

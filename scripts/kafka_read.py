@@ -2,6 +2,7 @@
 """Read topics back with an independent Kafka client (confluent-kafka / librdkafka).
 
     kafka_read.py --bootstrap 127.0.0.1:19092 --topic-prefix smoke. [--idle-ms 1500] [--timeout-s 60]
+                  [--config security.protocol=SASL_SSL --config sasl.mechanism=SCRAM-SHA-512 ...]
 
 Prints one JSON object per record on stdout: topic, partition, offset, key, value
 (key/value parsed as JSON, null for tombstones). Reads from the beginning of every
@@ -25,14 +26,20 @@ def main() -> int:
     ap.add_argument("--timeout-s", type=float, default=60)
     ap.add_argument("--format", choices=["json", "lines"], default="json",
                     help="json: one object per record; lines: a short human-readable line per record")
+    ap.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
+                    help="extra librdkafka setting (TLS, SASL); repeatable")
     args = ap.parse_args()
 
-    consumer = Consumer({
+    conf = {
         "bootstrap.servers": args.bootstrap,
         "group.id": f"bp-reader-{uuid.uuid4()}",
         "enable.auto.commit": False,
         "auto.offset.reset": "earliest",
-    })
+    }
+    for kv in args.config:
+        key, _, value = kv.partition("=")
+        conf[key] = value
+    consumer = Consumer(conf)
     meta = consumer.list_topics(timeout=10)
     topics = sorted(t for t in meta.topics if t.startswith(args.topic_prefix))
     parts = [TopicPartition(t, p, 0) for t in topics for p in meta.topics[t].partitions]

@@ -119,6 +119,245 @@ impl SslMode {
     }
 }
 
+/// `database.iam.auth=true`: RDS IAM database authentication.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IamAuth {
+    /// `database.iam.region`; default from the RDS host name, else the AWS
+    /// chain's region.
+    pub region: Option<String>,
+}
+
+/// `kafka.security.protocol`, Kafka's names and meanings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KafkaProtocol {
+    /// No TLS, no authentication (Kafka's default).
+    Plaintext,
+    /// TLS, no SASL.
+    Ssl,
+    /// SASL without TLS.
+    SaslPlaintext,
+    /// SASL over TLS (MSK's SCRAM and IAM listeners).
+    SaslSsl,
+}
+
+impl KafkaProtocol {
+    /// The configured name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Plaintext => "PLAINTEXT",
+            Self::Ssl => "SSL",
+            Self::SaslPlaintext => "SASL_PLAINTEXT",
+            Self::SaslSsl => "SASL_SSL",
+        }
+    }
+    /// Whether the connection is TLS.
+    pub fn tls(self) -> bool {
+        matches!(self, Self::Ssl | Self::SaslSsl)
+    }
+    /// Whether the connection authenticates with SASL.
+    pub fn sasl(self) -> bool {
+        matches!(self, Self::SaslPlaintext | Self::SaslSsl)
+    }
+}
+
+/// `kafka.sasl.mechanism`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaslMechanism {
+    /// `PLAIN`: user and password in the clear (use with SASL_SSL).
+    Plain,
+    /// `SCRAM-SHA-256`.
+    ScramSha256,
+    /// `SCRAM-SHA-512` (MSK's SCRAM).
+    ScramSha512,
+    /// `AWS_MSK_IAM`: an MSK IAM token over SASL/OAUTHBEARER.
+    AwsMskIam,
+}
+
+impl SaslMechanism {
+    /// The configured name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Plain => "PLAIN",
+            Self::ScramSha256 => "SCRAM-SHA-256",
+            Self::ScramSha512 => "SCRAM-SHA-512",
+            Self::AwsMskIam => "AWS_MSK_IAM",
+        }
+    }
+}
+
+/// How to reach Kafka: transport and authentication.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KafkaSecurity {
+    /// `kafka.security.protocol`; default `PLAINTEXT`, Kafka's default
+    /// (MSK: `SASL_SSL` on port 9096 for SCRAM, 9098 for IAM; `SSL` on 9094).
+    pub protocol: KafkaProtocol,
+    /// `kafka.ssl.ca`: CA certificates (PEM path or inline) for the brokers'
+    /// certificates; default the public web roots, which sign MSK's.
+    pub ssl_ca: Option<String>,
+    /// `kafka.ssl.endpoint.identification.algorithm`: `https` (default, as
+    /// Kafka) checks that the certificate names the broker; empty skips it.
+    pub verify_hostname: bool,
+    /// `kafka.sasl.mechanism` with its credentials, for `SASL_*`.
+    pub sasl: Option<KafkaSasl>,
+}
+
+/// SASL credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KafkaSasl {
+    /// PLAIN or SCRAM: `kafka.sasl.username` / `kafka.sasl.password`, or the
+    /// `username="..." password="..."` of `kafka.sasl.jaas.config`.
+    Password {
+        /// PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
+        mechanism: SaslMechanism,
+        /// The user.
+        username: String,
+        /// Never logged.
+        password: Secret,
+    },
+    /// MSK IAM; `kafka.sasl.aws.region` defaults to the broker host name's
+    /// region, else the AWS chain's.
+    AwsMskIam {
+        /// Signing region override.
+        region: Option<String>,
+    },
+}
+
+impl KafkaSasl {
+    /// The mechanism.
+    pub fn mechanism(&self) -> SaslMechanism {
+        match self {
+            Self::Password { mechanism, .. } => *mechanism,
+            Self::AwsMskIam { .. } => SaslMechanism::AwsMskIam,
+        }
+    }
+}
+
+/// `key="value"` out of a JAAS line such as Kafka's
+/// `org.apache.kafka.common.security.scram.ScramLoginModule required username="u" password="p";`.
+fn jaas_option(jaas: &str, key: &str) -> Option<String> {
+    let mut rest = jaas;
+    while let Some(i) = rest.find(key) {
+        let before_ok = i == 0 || rest.as_bytes()[i - 1].is_ascii_whitespace();
+        let after = rest[i + key.len()..].trim_start();
+        if before_ok {
+            if let Some(v) = after.strip_prefix('=').map(str::trim_start) {
+                let v = v.strip_prefix('"')?;
+                return v.find('"').map(|end| v[..end].to_string());
+            }
+        }
+        rest = &rest[i + key.len()..];
+    }
+    None
+}
+
+impl KafkaSecurity {
+    fn read(r: &mut Reader<'_>) -> Self {
+        let protocol = r.choice(
+            "kafka.security.protocol",
+            KafkaProtocol::Plaintext,
+            &[
+                ("PLAINTEXT", KafkaProtocol::Plaintext),
+                ("SSL", KafkaProtocol::Ssl),
+                ("SASL_PLAINTEXT", KafkaProtocol::SaslPlaintext),
+                ("SASL_SSL", KafkaProtocol::SaslSsl),
+            ],
+        );
+        let ssl_ca = r.opt_str("kafka.ssl.ca");
+        let verify_hostname = match r.raw.get("kafka.ssl.endpoint.identification.algorithm") {
+            None => true,
+            Some(v) if v.trim().is_empty() => false,
+            Some(v) if v.trim().eq_ignore_ascii_case("https") => true,
+            Some(v) => {
+                r.problems.push(format!(
+                    "kafka.ssl.endpoint.identification.algorithm: {v:?} is not https or empty"
+                ));
+                true
+            }
+        };
+        if !protocol.tls() && (ssl_ca.is_some() || !verify_hostname) {
+            r.problems.push(format!(
+                "kafka.ssl.* is set but kafka.security.protocol={} has no TLS; use SSL or SASL_SSL",
+                protocol.as_str()
+            ));
+        }
+        let mechanism = r.opt_str("kafka.sasl.mechanism").and_then(|m| {
+            let found = [
+                SaslMechanism::Plain,
+                SaslMechanism::ScramSha256,
+                SaslMechanism::ScramSha512,
+                SaslMechanism::AwsMskIam,
+            ]
+            .into_iter()
+            .find(|k| k.as_str().eq_ignore_ascii_case(&m));
+            if found.is_none() {
+                r.problems.push(format!(
+                    "kafka.sasl.mechanism: unsupported {m:?}; one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, AWS_MSK_IAM"
+                ));
+            }
+            found
+        });
+        let jaas = r.opt_str("kafka.sasl.jaas.config");
+        let sasl = match (protocol.sasl(), mechanism) {
+            (false, None) => None,
+            (false, Some(m)) => {
+                r.problems.push(format!(
+                    "kafka.sasl.mechanism={} needs kafka.security.protocol=SASL_SSL (or SASL_PLAINTEXT)",
+                    m.as_str()
+                ));
+                None
+            }
+            (true, None) => {
+                if r.opt_str("kafka.sasl.mechanism").is_none() {
+                    r.problems.push(format!(
+                        "kafka.security.protocol={} needs kafka.sasl.mechanism: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or AWS_MSK_IAM",
+                        protocol.as_str()
+                    ));
+                }
+                None
+            }
+            (true, Some(SaslMechanism::AwsMskIam)) => {
+                if protocol != KafkaProtocol::SaslSsl {
+                    r.problems.push(
+                        "kafka.sasl.mechanism=AWS_MSK_IAM needs kafka.security.protocol=SASL_SSL (MSK's IAM listener, port 9098, is TLS only)".into(),
+                    );
+                }
+                Some(KafkaSasl::AwsMskIam {
+                    region: r.opt_str("kafka.sasl.aws.region"),
+                })
+            }
+            (true, Some(mechanism)) => {
+                let from_jaas = |key| jaas.as_deref().and_then(|j| jaas_option(j, key));
+                let username = r
+                    .opt_str("kafka.sasl.username")
+                    .or_else(|| from_jaas("username"));
+                let password = r
+                    .opt_str("kafka.sasl.password")
+                    .or_else(|| from_jaas("password"));
+                match (username, password) {
+                    (Some(username), Some(password)) => Some(KafkaSasl::Password {
+                        mechanism,
+                        username,
+                        password: Secret::new(password),
+                    }),
+                    _ => {
+                        r.problems.push(format!(
+                            "kafka.sasl.mechanism={} needs kafka.sasl.username and kafka.sasl.password (or username=\"...\" password=\"...\" in kafka.sasl.jaas.config)",
+                            mechanism.as_str()
+                        ));
+                        None
+                    }
+                }
+            }
+        };
+        Self {
+            protocol,
+            ssl_ca,
+            verify_hostname,
+            sasl,
+        }
+    }
+}
+
 /// `decimal.handling.mode`: how DECIMAL/NUMERIC values appear.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DecimalMode {
@@ -470,6 +709,16 @@ pub struct Config {
     /// `database.ssl.cert` / `database.ssl.key`: a client certificate and its
     /// key (PEM path or inline), for servers that require one; default none.
     pub ssl_client: Option<(String, Secret)>,
+    /// `database.iam.auth`: log in with an RDS IAM database auth token
+    /// instead of `database.password`; default false. Tokens are signed for
+    /// every new connection (they live 15 minutes) with the default AWS
+    /// credential chain, and sent over TLS with the cleartext plugin.
+    /// `database.iam.region` names the region when `database.hostname` is
+    /// not an RDS endpoint name (default: from the host name, else
+    /// `AWS_REGION`).
+    pub iam_auth: Option<IamAuth>,
+    /// Kafka transport security and authentication.
+    pub kafka_security: KafkaSecurity,
     /// `decimal.handling.mode`; default `precise`, Debezium's (exact).
     pub decimal_mode: DecimalMode,
     /// `bigint.unsigned.handling.mode`; default `long`, Debezium's.
@@ -573,6 +822,16 @@ const KNOWN_KEYS: &[(&str, KeyKind)] = &[
     ("database.ssl.ca", KeyKind::Used),
     ("database.ssl.cert", KeyKind::Used),
     ("database.ssl.key", KeyKind::Used),
+    ("database.iam.auth", KeyKind::Used),
+    ("database.iam.region", KeyKind::Used),
+    ("kafka.security.protocol", KeyKind::Used),
+    ("kafka.ssl.ca", KeyKind::Used),
+    ("kafka.ssl.endpoint.identification.algorithm", KeyKind::Used),
+    ("kafka.sasl.mechanism", KeyKind::Used),
+    ("kafka.sasl.username", KeyKind::Used),
+    ("kafka.sasl.password", KeyKind::Used),
+    ("kafka.sasl.jaas.config", KeyKind::Used),
+    ("kafka.sasl.aws.region", KeyKind::Used),
     ("decimal.handling.mode", KeyKind::Used),
     ("bigint.unsigned.handling.mode", KeyKind::Used),
     ("binary.handling.mode", KeyKind::Used),
@@ -962,6 +1221,27 @@ impl Config {
                 "database.ssl.mode=disabled but database.ssl.ca/cert/key are set; pick a TLS mode (verify_identity) or remove them".into(),
             );
         }
+        let iam_auth = r.bool_or("database.iam.auth", false).then(|| IamAuth {
+            region: r.opt_str("database.iam.region"),
+        });
+        let ssl_mode = match (&iam_auth, ssl_mode) {
+            (Some(_), SslMode::Disabled) => {
+                r.problems.push(
+                    "database.iam.auth=true needs TLS (RDS accepts IAM tokens only over TLS); set database.ssl.mode=verify_identity with database.ssl.ca=<global-bundle.pem>".into(),
+                );
+                ssl_mode
+            }
+            // The token is a password in clear text: never send it without
+            // TLS, even to a server that offers none.
+            (Some(_), SslMode::Preferred) => SslMode::Required,
+            _ => ssl_mode,
+        };
+        if iam_auth.is_some() && !password.expose().is_empty() {
+            r.problems.push(
+                "database.password is set but database.iam.auth=true signs a token instead; remove one of them".into(),
+            );
+        }
+        let kafka_security = KafkaSecurity::read(&mut r);
         let decimal_mode = r.choice(
             "decimal.handling.mode",
             DecimalMode::Precise,
@@ -1133,6 +1413,8 @@ impl Config {
             ssl_mode,
             ssl_ca,
             ssl_client,
+            iam_auth,
+            kafka_security,
             decimal_mode,
             bigint_unsigned_mode,
             binary_mode,
@@ -1482,6 +1764,110 @@ mod tests {
                 .skipped_operations
                 .truncate
         );
+    }
+
+    /// MINIMAL without its password, with `extra` JSON members added.
+    fn with(extra: &str) -> std::result::Result<Config, String> {
+        let text = MINIMAL
+            .replace(r#""database.password": "pw","#, "")
+            .replace("\"topic.prefix\"", &format!("{extra}, \"topic.prefix\""));
+        Config::from_json(&text, no_env).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn iam_auth_forces_tls_and_excludes_a_password() {
+        let c = with(r#""database.iam.auth": "true""#).unwrap();
+        assert_eq!(c.iam_auth, Some(IamAuth { region: None }));
+        assert_eq!(
+            c.ssl_mode,
+            SslMode::Required,
+            "preferred is upgraded: a token is a password"
+        );
+        let c = with(r#""database.iam.auth": "true", "database.iam.region": "eu-west-1", "database.ssl.mode": "verify_identity""#).unwrap();
+        assert_eq!(c.ssl_mode, SslMode::VerifyIdentity);
+        assert_eq!(c.iam_auth.unwrap().region.as_deref(), Some("eu-west-1"));
+        let msg = with(r#""database.iam.auth": "true", "database.ssl.mode": "disabled", "database.password": "x""#).unwrap_err();
+        assert!(
+            msg.contains("needs TLS") && msg.contains("remove one of them"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn kafka_security_settings() {
+        let c = with(r#""tasks.max": "1""#).unwrap();
+        assert_eq!(
+            c.kafka_security.protocol,
+            KafkaProtocol::Plaintext,
+            "Kafka's default"
+        );
+        assert!(c.kafka_security.sasl.is_none() && c.kafka_security.verify_hostname);
+
+        let c = with(r#""kafka.security.protocol": "SASL_SSL", "kafka.sasl.mechanism": "SCRAM-SHA-512",
+            "kafka.sasl.jaas.config": "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"alice\" password=\"pa ss\";""#).unwrap();
+        assert_eq!(
+            c.kafka_security.sasl,
+            Some(KafkaSasl::Password {
+                mechanism: SaslMechanism::ScramSha512,
+                username: "alice".into(),
+                password: Secret::new("pa ss"),
+            })
+        );
+        assert!(
+            !format!("{c:?}").contains("pa ss"),
+            "the password stays hidden"
+        );
+
+        let c = with(
+            r#""kafka.security.protocol": "SASL_SSL", "kafka.sasl.mechanism": "AWS_MSK_IAM",
+            "kafka.ssl.endpoint.identification.algorithm": "", "kafka.ssl.ca": "/ca.pem""#,
+        )
+        .unwrap();
+        assert_eq!(
+            c.kafka_security.sasl,
+            Some(KafkaSasl::AwsMskIam { region: None })
+        );
+        assert!(!c.kafka_security.verify_hostname);
+        assert_eq!(c.kafka_security.ssl_ca.as_deref(), Some("/ca.pem"));
+
+        for (extra, want) in [
+            (
+                r#""kafka.security.protocol": "SASL_SSL""#,
+                "needs kafka.sasl.mechanism",
+            ),
+            (
+                r#""kafka.sasl.mechanism": "PLAIN""#,
+                "needs kafka.security.protocol=SASL_SSL",
+            ),
+            (
+                r#""kafka.security.protocol": "SASL_PLAINTEXT", "kafka.sasl.mechanism": "AWS_MSK_IAM""#,
+                "TLS only",
+            ),
+            (
+                r#""kafka.security.protocol": "SASL_SSL", "kafka.sasl.mechanism": "SCRAM-SHA-256", "kafka.sasl.username": "u""#,
+                "needs kafka.sasl.username and kafka.sasl.password",
+            ),
+            (
+                r#""kafka.security.protocol": "SASL_SSL", "kafka.sasl.mechanism": "GSSAPI""#,
+                "unsupported \"GSSAPI\"",
+            ),
+            (r#""kafka.ssl.ca": "/ca.pem""#, "has no TLS"),
+            (
+                r#""kafka.security.protocol": "TLS""#,
+                "one of PLAINTEXT, SSL",
+            ),
+        ] {
+            let msg = with(extra).unwrap_err();
+            assert!(msg.contains(want), "{extra}: {msg}");
+        }
+    }
+
+    #[test]
+    fn jaas_options_are_read_by_name() {
+        let j = r#"x.ScramLoginModule required  username = "u1" password="p=\"" ;"#;
+        assert_eq!(jaas_option(j, "username").as_deref(), Some("u1"));
+        assert_eq!(jaas_option(j, "password").as_deref(), Some("p=\\"));
+        assert_eq!(jaas_option("myusername=\"x\"", "username"), None);
     }
 
     #[test]

@@ -107,6 +107,19 @@ pub enum Error {
         retryable: bool,
     },
 
+    /// An IAM auth token (RDS database auth, MSK) could not be made.
+    #[error("cannot make the {what}: {reason}; {hint}")]
+    IamToken {
+        /// Which token.
+        what: &'static str,
+        /// What went wrong.
+        reason: String,
+        /// What to do about it.
+        hint: &'static str,
+        /// Credentials that failed to load may load on the next attempt.
+        retryable: bool,
+    },
+
     /// Local I/O (offset file, config file).
     #[error("{path}: {source}")]
     Io {
@@ -136,7 +149,7 @@ impl Error {
             | Error::Fenced { .. }
             | Error::Timeout { .. }
             | Error::Io { .. } => true,
-            Error::Secret { retryable, .. } => *retryable,
+            Error::Secret { retryable, .. } | Error::IamToken { retryable, .. } => *retryable,
         }
     }
 

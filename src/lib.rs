@@ -27,6 +27,7 @@
 //! [`sink::Sink`], [`offsets::OffsetStore`]) with a memory implementation for
 //! unit tests.
 
+pub mod aws;
 pub mod change;
 pub mod config;
 pub mod error;
@@ -40,6 +41,7 @@ pub mod secrets;
 pub mod sink;
 pub mod source;
 pub mod telemetry;
+pub mod tls;
 
 pub use config::Config;
 pub use error::{Error, Result};

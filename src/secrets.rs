@@ -21,7 +21,6 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::time::Duration;
 
 use serde_json::Value as Json;
 
@@ -205,18 +204,8 @@ impl AwsSecrets {
     /// A client with bounded timeouts; the region comes from the AWS chain
     /// (with only a local endpoint set, any region signs).
     pub async fn connect() -> Result<Self> {
-        use aws_config::timeout::TimeoutConfig;
-        use aws_config::{BehaviorVersion, Region};
-        let mut conf = aws_config::defaults(BehaviorVersion::latest())
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(3))
-                    .operation_attempt_timeout(Duration::from_secs(5))
-                    .operation_timeout(Duration::from_secs(15))
-                    .build(),
-            )
-            .load()
-            .await;
+        use aws_config::Region;
+        let mut conf = crate::aws::sdk_config(None, None).await;
         if conf.region().is_none() {
             let local = ["AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL"]
                 .iter()

@@ -731,7 +731,7 @@ async fn validate_names_missing_grants_and_passes_with_them() {
         let db = s.server(flavor);
         let user = unique("lim");
         db.exec(&format!(
-            "CREATE USER '{user}'@'%' IDENTIFIED BY 'lim-pass'; GRANT SELECT, REPLICATION SLAVE ON *.* TO '{user}'@'%'"
+            "CREATE USER '{user}'@'%' IDENTIFIED BY 'lim-pass'; GRANT SELECT, LOCK TABLES, REPLICATION SLAVE ON *.* TO '{user}'@'%'"
         ))
         .await;
         let mut limited = Connector::new(&s, &db, "validate").await;
@@ -740,17 +740,37 @@ async fn validate_names_missing_grants_and_passes_with_them() {
         let out = limited.cli(&["validate"], &[]);
         let text = String::from_utf8_lossy(&out.stdout).to_string();
         assert_eq!(out.status.code(), Some(1), "{text}");
-        assert!(text.contains("FAIL privileges"), "{text}");
+        // One line per check; what fails is the missing grant: the
+        // privileges line and the binlog position it is needed for.
+        let failed: Vec<&str> = text.lines().filter(|l| l.starts_with("FAIL")).collect();
         assert!(
-            text.contains(&format!(
-                "GRANT LOCK TABLES, REPLICATION CLIENT ON *.* TO '{user}'@'%'"
-            )),
-            "prints the exact GRANT: {text}"
+            failed.iter().any(|l| l.starts_with("FAIL privileges")
+                && l.contains("missing REPLICATION CLIENT;")
+                && l.contains(&format!(
+                    "run: GRANT REPLICATION CLIENT ON *.* TO '{user}'@'%';"
+                ))),
+            "names the missing grant and prints the exact GRANT: {text}"
         );
-        db.exec(&format!(
-            "GRANT LOCK TABLES, REPLICATION CLIENT ON *.* TO '{user}'@'%'"
-        ))
-        .await;
+        assert!(
+            failed.iter().all(|l| l.starts_with("FAIL privileges")
+                || (l.starts_with("FAIL binlog settings") && l.contains("REPLICATION CLIENT"))),
+            "{text}"
+        );
+        for check in [
+            "mysql tls",
+            "mysql auth",
+            "binlog retention",
+            "kafka tls",
+            "kafka topic creation",
+            "offset store",
+        ] {
+            assert!(
+                text.lines().any(|l| l[5..].starts_with(check)),
+                "no {check} line: {text}"
+            );
+        }
+        db.exec(&format!("GRANT REPLICATION CLIENT ON *.* TO '{user}'@'%'"))
+            .await;
         let out = limited.cli(&["validate"], &[]);
         let text = String::from_utf8_lossy(&out.stdout).to_string();
         assert!(

@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
 use std::time::Instant;
 
 use binlog_poller::offsets::AnyStore;
@@ -14,107 +12,6 @@ use binlog_poller::poller::poll_once;
 use common::*;
 use futures_util::FutureExt as _;
 use mysql_async::prelude::Queryable;
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl on PATH");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A CA, a server certificate it signs for `localhost` only, and an
-/// unrelated CA.
-fn make_certs(dir: &Path) {
-    let days = ["-days", "2"];
-    openssl(
-        dir,
-        &[
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-keyout",
-                "ca.key",
-                "-out",
-                "ca.pem",
-                "-subj",
-                "/CN=binlog-poller test CA",
-            ][..],
-            &days,
-        ]
-        .concat(),
-    );
-    openssl(
-        dir,
-        &[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
-            "-subj",
-            "/CN=localhost",
-        ],
-    );
-    std::fs::write(
-        dir.join("ext.cnf"),
-        "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
-    )
-    .unwrap();
-    openssl(
-        dir,
-        &[
-            &[
-                "x509",
-                "-req",
-                "-in",
-                "server.csr",
-                "-CA",
-                "ca.pem",
-                "-CAkey",
-                "ca.key",
-                "-CAcreateserial",
-                "-out",
-                "server.pem",
-                "-extfile",
-                "ext.cnf",
-            ][..],
-            &days,
-        ]
-        .concat(),
-    );
-    openssl(
-        dir,
-        &[
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-keyout",
-                "other.key",
-                "-out",
-                "other-ca.pem",
-                "-subj",
-                "/CN=some other CA",
-            ][..],
-            &days,
-        ]
-        .concat(),
-    );
-}
 
 async fn poll_result(
     c: &Connector,

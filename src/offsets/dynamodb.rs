@@ -18,8 +18,7 @@
 
 use std::time::Duration;
 
-use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region};
+use aws_config::Region;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ReturnValue,
     ScalarAttributeType,
@@ -55,20 +54,7 @@ impl DynamoDbStore {
         endpoint: Option<&str>,
         region: Option<&str>,
     ) -> Result<Self> {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(3))
-                .operation_attempt_timeout(Duration::from_secs(5))
-                .operation_timeout(Duration::from_secs(15))
-                .build(),
-        );
-        if let Some(r) = region {
-            loader = loader.region(Region::new(r.to_string()));
-        }
-        if let Some(ep) = endpoint {
-            loader = loader.endpoint_url(ep);
-        }
-        let mut conf = loader.load().await;
+        let mut conf = crate::aws::sdk_config(region, endpoint).await;
         if conf.region().is_none() {
             if endpoint.is_some() {
                 // A local endpoint ignores the region; any valid one signs.

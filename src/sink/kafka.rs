@@ -22,11 +22,13 @@ use rskafka::client::error::ProtocolError;
 use rskafka::client::partition::{
     Compression as KCompression, PartitionClient, UnknownTopicHandling,
 };
-use rskafka::client::{Client, ClientBuilder};
+use rskafka::client::{
+    Client, ClientBuilder, Credentials, OauthBearerCredentials, OauthCallback, SaslConfig,
+};
 use rskafka::BackoffConfig;
 
 use super::{partition_for, Sink};
-use crate::config::{Compression, Config};
+use crate::config::{Compression, Config, KafkaSasl, KafkaSecurity};
 use crate::error::{Error, Result};
 use crate::event::Record;
 
@@ -45,6 +47,8 @@ pub struct KafkaSettings {
     pub partitions: i32,
     /// Replication factor for new topics (-1: broker default).
     pub replication_factor: i16,
+    /// Transport and authentication.
+    pub security: KafkaSecurity,
 }
 
 impl From<&Config> for KafkaSettings {
@@ -56,6 +60,7 @@ impl From<&Config> for KafkaSettings {
             max_request_bytes: c.kafka_max_record_bytes,
             partitions: c.partitions,
             replication_factor: c.replication_factor,
+            security: c.kafka_security.clone(),
         }
     }
 }
@@ -77,21 +82,43 @@ impl std::fmt::Debug for KafkaSink {
 }
 
 impl KafkaSink {
-    /// Connects to the bootstrap brokers.
+    /// Connects to the bootstrap brokers with the configured TLS and SASL.
+    ///
+    /// rskafka authenticates every broker connection it opens and retries a
+    /// failed handshake with backoff, so a rejected login surfaces when the
+    /// backoff deadline (`kafka.request.timeout.ms`) runs out; the error then
+    /// names the mechanism and the user.
     pub async fn connect(settings: KafkaSettings) -> Result<Self> {
         let brokers = settings.bootstrap.join(",");
         let backoff = BackoffConfig {
             init_backoff: Duration::from_millis(50),
             max_backoff: Duration::from_secs(2),
             base: 2.0,
-            deadline: Some(settings.timeout),
+            // Inside the outer timeout, so rskafka's own error (a refused
+            // login, say) is what surfaces rather than a bare timeout.
+            deadline: Some(settings.timeout.mul_f64(0.9)),
         };
-        let build = ClientBuilder::new(settings.bootstrap.clone())
+        let mut build = ClientBuilder::new(settings.bootstrap.clone())
             .client_id("binlog-poller")
             .max_message_size(settings.max_request_bytes.max(1 << 20) * 2 + (1 << 20))
-            .backoff_config(backoff)
-            .build();
-        let client = bounded(&brokers, "connect", settings.timeout, build).await?;
+            .backoff_config(backoff);
+        let sec = &settings.security;
+        let during = format!("connect ({})", describe(sec));
+        if sec.protocol.tls() {
+            let tls = crate::tls::kafka_client_config(sec.ssl_ca.as_deref(), sec.verify_hostname)
+                .map_err(|reason| Error::Kafka {
+                brokers: brokers.clone(),
+                during: during.clone(),
+                reason,
+            })?;
+            build = build.tls_config(Arc::new(tls));
+        }
+        if let Some(sasl) = &sec.sasl {
+            build = build.sasl_config(sasl_config(sasl, &settings.bootstrap[0]).await?);
+        }
+        let client = bounded(&brokers, &during, settings.timeout, build.build())
+            .await
+            .map_err(|e| explain_login(e, sec))?;
         Ok(Self {
             client,
             settings,
@@ -272,6 +299,97 @@ async fn bounded<T>(
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(kerr(brokers, what, e)),
         Err(_) => Err(timeout_err(brokers, what, limit)),
+    }
+}
+
+/// `SASL_SSL, SCRAM-SHA-512 as alice`: how we connect, for errors.
+pub fn describe(sec: &KafkaSecurity) -> String {
+    match &sec.sasl {
+        None => sec.protocol.as_str().to_string(),
+        Some(KafkaSasl::Password {
+            mechanism,
+            username,
+            ..
+        }) => format!(
+            "{}, {} as {username}",
+            sec.protocol.as_str(),
+            mechanism.as_str()
+        ),
+        Some(KafkaSasl::AwsMskIam { .. }) => {
+            format!("{}, AWS_MSK_IAM", sec.protocol.as_str())
+        }
+    }
+}
+
+async fn sasl_config(sasl: &KafkaSasl, first_broker: &str) -> Result<SaslConfig> {
+    Ok(match sasl {
+        KafkaSasl::Password {
+            mechanism,
+            username,
+            password,
+        } => {
+            let creds = Credentials::new(username.clone(), password.expose().to_string());
+            match mechanism {
+                crate::config::SaslMechanism::Plain => SaslConfig::Plain(creds),
+                crate::config::SaslMechanism::ScramSha256 => SaslConfig::ScramSha256(creds),
+                _ => SaslConfig::ScramSha512(creds),
+            }
+        }
+        KafkaSasl::AwsMskIam { region } => {
+            let signer =
+                crate::aws::IamSigner::load("MSK IAM token", region.as_deref(), first_broker)
+                    .await?;
+            let tokens = crate::aws::MskIamTokens::new(signer);
+            let callback: OauthCallback = Arc::new(move || {
+                let tokens = tokens.clone();
+                Box::pin(async move {
+                    tokens
+                        .token()
+                        .await
+                        .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
+                })
+            });
+            SaslConfig::Oauthbearer(OauthBearerCredentials {
+                callback,
+                authz_id: None,
+                bearer_kvs: Vec::new(),
+            })
+        }
+    })
+}
+
+/// A login the broker refused gets the fix appended.
+fn explain_login(e: Error, sec: &KafkaSecurity) -> Error {
+    match e {
+        Error::Kafka {
+            brokers,
+            during,
+            reason,
+        } if sec.sasl.is_some() && reason.contains("Sasl") => {
+            let hint = match &sec.sasl {
+                Some(KafkaSasl::AwsMskIam { .. }) => "check that the role may kafka-cluster:Connect to this cluster and that the cluster has IAM authentication on",
+                _ => "check kafka.sasl.username and kafka.sasl.password, and that the user exists on the brokers for this mechanism",
+            };
+            Error::Kafka {
+                brokers,
+                during,
+                reason: format!("authentication failed: {reason}; {hint}"),
+            }
+        }
+        Error::Kafka {
+            brokers,
+            during,
+            reason,
+        } if sec.protocol.tls()
+            && (reason.contains("certificate") || reason.contains("InvalidCertificate")) =>
+        {
+            Error::Kafka {
+                brokers,
+                during,
+                reason: format!("TLS handshake failed: {reason}; set kafka.ssl.ca to the CA that signed the brokers' certificates"),
+            }
+        }
+        other => other,
     }
 }
 

@@ -14,7 +14,7 @@ mod kafka;
 
 use std::future::Future;
 
-pub use kafka::KafkaSink;
+pub use kafka::{describe as describe_kafka_security, KafkaSink};
 
 use crate::error::Result;
 use crate::event::Record;

@@ -30,7 +30,10 @@ pub use decode::{cell_from_binlog, table_schema_from_tme};
 pub use schema::{
     column_type_from, list_tables, load_defaults, load_table, parse_default, TableInfo,
 };
-pub use server::{connect, missing_privileges, Flavor, ServerInfo, REQUIRED_PRIVILEGES};
+pub use server::{
+    binlog_retention, connect, missing_privileges, tls_session, Flavor, Retention, ServerInfo,
+    REQUIRED_PRIVILEGES,
+};
 pub use snapshot::{cell_from_snapshot, Chunk, ChunkReader};
 
 use crate::change::{RowChange, SchemaChange};

@@ -61,7 +61,7 @@ pub struct ServerInfo {
 /// against `database.ssl.ca` (else the public web roots); `verify_identity`
 /// also checks that the certificate names `database.hostname`.
 pub async fn connect(config: &Config) -> Result<Conn> {
-    install_crypto_provider();
+    crate::tls::install_crypto_provider();
     let ssl = ssl_opts(config);
     match try_connect(config, ssl.clone()).await {
         Err(Error::Connect {
@@ -75,19 +75,10 @@ pub async fn connect(config: &Config) -> Result<Conn> {
     }
 }
 
-/// rustls needs one process-wide crypto provider when more than one is
-/// compiled in; aws-lc-rs is the one the AWS SDK uses already.
-fn install_crypto_provider() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    });
-}
-
 /// A PEM given inline or as a path (the driver's `PathOrBuf`, which it
 /// does not export by name).
 fn pem<T: From<std::path::PathBuf> + From<Vec<u8>>>(value: &str) -> T {
-    if value.trim_start().starts_with("-----BEGIN") {
+    if crate::tls::is_inline_pem(value) {
         T::from(value.as_bytes().to_vec())
     } else {
         T::from(std::path::PathBuf::from(value))
@@ -115,12 +106,39 @@ fn ssl_opts(config: &Config) -> Option<SslOpts> {
     Some(o)
 }
 
+/// The signer for RDS IAM tokens, loaded once per process: the credential
+/// chain caches and refreshes credentials, so every connection after the
+/// first signs without I/O.
+static IAM_SIGNER: tokio::sync::OnceCell<crate::aws::IamSigner> =
+    tokio::sync::OnceCell::const_new();
+
+/// The password for a new connection: `database.password`, or a freshly
+/// signed RDS IAM token (valid 15 minutes, checked only at login).
+async fn password(config: &Config) -> Result<String> {
+    let Some(iam) = &config.iam_auth else {
+        return Ok(config.password.expose().to_string());
+    };
+    let signer = IAM_SIGNER
+        .get_or_try_init(|| {
+            crate::aws::IamSigner::load(
+                "RDS IAM database auth token",
+                iam.region.as_deref(),
+                &config.hostname,
+            )
+        })
+        .await?;
+    crate::aws::rds_token(signer, &config.hostname, config.port, &config.user).await
+}
+
 async fn try_connect(config: &Config, ssl: Option<SslOpts>) -> Result<Conn> {
     let opts = OptsBuilder::default()
         .ip_or_hostname(config.hostname.clone())
         .tcp_port(config.port)
         .user(Some(config.user.clone()))
-        .pass(Some(config.password.expose().to_string()))
+        .pass(Some(password(config).await?))
+        // RDS asks for the token through mysql_clear_password; the
+        // connection is TLS (config validation insists on it).
+        .enable_cleartext_plugin(config.iam_auth.is_some())
         .prefer_socket(false)
         .ssl_opts(ssl)
         .max_allowed_packet(Some(1 << 30))
@@ -362,6 +380,102 @@ impl ServerInfo {
     }
 }
 
+/// The TLS protocol and cipher of this session (`Ssl_version`,
+/// `Ssl_cipher`), `None` when the session is plaintext.
+pub async fn tls_session(conn: &mut Conn, server: &str) -> Result<Option<String>> {
+    let rows: Vec<(String, String)> = conn
+        .query("SHOW SESSION STATUS WHERE Variable_name IN ('Ssl_version', 'Ssl_cipher')")
+        .await
+        .map_err(qerr(server, "reading TLS status"))?;
+    let get = |name: &str| {
+        rows.iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_empty())
+    };
+    Ok(get("Ssl_version").map(|v| match get("Ssl_cipher") {
+        Some(c) => format!("{v} {c}"),
+        None => v,
+    }))
+}
+
+/// How long the server keeps binlogs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retention {
+    /// RDS/Aurora's `binlog retention hours` (`None`: NULL, the default,
+    /// which purges binlogs as soon as RDS can).
+    Rds { hours: Option<u64> },
+    /// `binlog_expire_logs_seconds` (0: never purged automatically).
+    Seconds(u64),
+}
+
+/// Binlogs must outlive the longest pause of the poller (an outage, a
+/// disabled schedule) or the checkpoint points at a purged file and a new
+/// snapshot is needed; a day is the least AWS recommends for CDC.
+pub const MIN_RETENTION_HOURS: u64 = 24;
+
+impl Retention {
+    /// `Ok(detail)` when long enough, else `Err(problem and fix)`.
+    pub fn check(self, flavor: Flavor) -> std::result::Result<String, String> {
+        let min = MIN_RETENTION_HOURS;
+        match self {
+            Retention::Rds { hours: Some(h) } if h >= min => Ok(format!("{h} h (RDS binlog retention hours)")),
+            Retention::Rds { hours } => Err(format!(
+                "RDS binlog retention hours is {}, so binlogs may be purged before the poller reads them; run: CALL mysql.rds_set_configuration('binlog retention hours', 168);",
+                hours.map_or("NULL (purge as soon as possible)".to_string(), |h| h.to_string())
+            )),
+            Retention::Seconds(0) => Ok("binlogs are not purged automatically".into()),
+            Retention::Seconds(s) if s >= min * 3600 => Ok(format!("{} h (binlog_expire_logs_seconds)", s / 3600)),
+            Retention::Seconds(s) => Err(format!(
+                "binlog_expire_logs_seconds is {s} ({} h), under {min} h; run: {}",
+                s / 3600,
+                match flavor {
+                    Flavor::MySql => "SET PERSIST binlog_expire_logs_seconds = 604800;",
+                    Flavor::MariaDb => "SET GLOBAL binlog_expire_logs_seconds = 604800; (and the same in the server's option file)",
+                }
+            )),
+        }
+    }
+}
+
+/// Reads the binlog retention: on RDS and Aurora (their binaries live under
+/// `/rdsdbbin/`) from `mysql.rds_show_configuration`, elsewhere from the
+/// server variable.
+pub async fn binlog_retention(conn: &mut Conn, server: &str) -> Result<Retention> {
+    let basedir: String = conn
+        .query_first("SELECT @@GLOBAL.basedir")
+        .await
+        .map_err(qerr(server, "reading basedir"))?
+        .unwrap_or_default();
+    if basedir.starts_with("/rdsdbbin/") {
+        let rows: Vec<(String, Option<String>, Option<String>)> = conn
+            .query("CALL mysql.rds_show_configuration")
+            .await
+            .map_err(qerr(
+                server,
+                "reading RDS binlog retention (CALL mysql.rds_show_configuration)",
+            ))?;
+        let hours = rows
+            .iter()
+            .find(|(name, _, _)| name == "binlog retention hours")
+            .and_then(|(_, v, _)| v.as_deref()?.trim().parse().ok());
+        return Ok(Retention::Rds { hours });
+    }
+    let seconds: Option<u64> = match conn
+        .query_first("SELECT @@GLOBAL.binlog_expire_logs_seconds")
+        .await
+    {
+        Ok(v) => v,
+        // MariaDB before 10.6 has only expire_logs_days.
+        Err(_) => conn
+            .query_first::<f64, _>("SELECT @@GLOBAL.expire_logs_days")
+            .await
+            .map_err(qerr(server, "reading binlog expiry"))?
+            .map(|d| (d * 86_400.0) as u64),
+    };
+    Ok(Retention::Seconds(seconds.unwrap_or(0)))
+}
+
 /// Privileges the connector needs: `SELECT` and `LOCK TABLES` for snapshot
 /// chunks, `REPLICATION SLAVE` for the binlog dump, `REPLICATION CLIENT`
 /// (MariaDB: `BINLOG MONITOR`) for positions and `SHOW BINARY LOGS`. No
@@ -472,6 +586,28 @@ pub(crate) async fn current_position(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retention_names_the_fix() {
+        assert!(Retention::Rds { hours: Some(168) }
+            .check(Flavor::MySql)
+            .is_ok());
+        let e = Retention::Rds { hours: None }
+            .check(Flavor::MySql)
+            .unwrap_err();
+        assert!(
+            e.contains("NULL")
+                && e.contains("CALL mysql.rds_set_configuration('binlog retention hours', 168);"),
+            "{e}"
+        );
+        assert!(Retention::Rds { hours: Some(2) }
+            .check(Flavor::MySql)
+            .is_err());
+        assert!(Retention::Seconds(0).check(Flavor::MariaDb).is_ok());
+        assert!(Retention::Seconds(2_592_000).check(Flavor::MySql).is_ok());
+        let e = Retention::Seconds(3600).check(Flavor::MySql).unwrap_err();
+        assert!(e.contains("SET PERSIST binlog_expire_logs_seconds"), "{e}");
+    }
 
     #[test]
     fn grants_are_read_like_the_server_prints_them() {

@@ -8,7 +8,7 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -386,10 +386,22 @@ pub async fn read_topic(bootstrap: &str, topic: &str) -> Vec<Rec> {
 
 /// Reads `prefix*` topics with the independent Python client (librdkafka).
 pub fn read_with_confluent(services: &Services, prefix: &str) -> Vec<Value> {
+    read_with_confluent_from(services, services.kafka(), prefix, &[])
+}
+
+/// As [`read_with_confluent`] from `bootstrap`, with extra librdkafka
+/// settings (`security.protocol=SSL`, ...).
+pub fn read_with_confluent_from(
+    services: &Services,
+    bootstrap: &str,
+    prefix: &str,
+    settings: &[String],
+) -> Vec<Value> {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/kafka_read.py");
     let out = Command::new(services.python())
         .arg(script)
-        .args(["--bootstrap", services.kafka(), "--topic-prefix", prefix])
+        .args(["--bootstrap", bootstrap, "--topic-prefix", prefix])
+        .args(settings.iter().flat_map(|s| ["--config", s.as_str()]))
         .output()
         .expect("run kafka_read.py");
     assert!(
@@ -402,6 +414,107 @@ pub fn read_with_confluent(services: &Services, prefix: &str) -> Vec<Value> {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
+}
+
+pub fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl on PATH");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A CA, a server certificate it signs for `localhost` only, and an
+/// unrelated CA.
+pub fn make_certs(dir: &Path) {
+    let days = ["-days", "2"];
+    openssl(
+        dir,
+        &[
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-subj",
+                "/CN=binlog-poller test CA",
+            ][..],
+            &days,
+        ]
+        .concat(),
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=localhost",
+        ],
+    );
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(
+        dir,
+        &[
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "server.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "server.pem",
+                "-extfile",
+                "ext.cnf",
+            ][..],
+            &days,
+        ]
+        .concat(),
+    );
+    openssl(
+        dir,
+        &[
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "other.key",
+                "-out",
+                "other-ca.pem",
+                "-subj",
+                "/CN=some other CA",
+            ][..],
+            &days,
+        ]
+        .concat(),
+    );
 }
 
 /// Parses the summary JSON line a CLI run printed.
