@@ -104,17 +104,24 @@ impl KafkaSink {
             .backoff_config(backoff);
         let sec = &settings.security;
         let during = format!("connect ({})", describe(sec));
-        if sec.protocol.tls() {
-            let tls = crate::tls::kafka_client_config(sec.ssl_ca.as_deref(), sec.verify_hostname)
-                .map_err(|reason| Error::Kafka {
-                brokers: brokers.clone(),
-                during: during.clone(),
-                reason,
-            })?;
-            build = build.tls_config(Arc::new(tls));
+        let tls = match sec.protocol.tls() {
+            true => Some(Arc::new(
+                crate::tls::kafka_client_config(sec.ssl_ca.as_deref(), sec.verify_hostname)
+                    .map_err(|reason| Error::Kafka {
+                        brokers: brokers.clone(),
+                        during: during.clone(),
+                        reason,
+                    })?,
+            )),
+            false => None,
+        };
+        if let Some(tls) = &tls {
+            build = build.tls_config(tls.clone());
         }
         if let Some(sasl) = &sec.sasl {
-            build = build.sasl_config(sasl_config(sasl, &settings.bootstrap[0]).await?);
+            let sasl = sasl_config(sasl, &settings.bootstrap[0]).await?;
+            probe_login(&settings, tls.clone(), sasl.clone(), &brokers, &during).await?;
+            build = build.sasl_config(sasl);
         }
         let client = bounded(&brokers, &during, settings.timeout, build.build())
             .await
@@ -356,6 +363,39 @@ async fn sasl_config(sasl: &KafkaSasl, first_broker: &str) -> Result<SaslConfig>
             })
         }
     })
+}
+
+/// One login attempt before the real client is built.
+///
+/// rskafka treats a refused login like a network error and retries it, and
+/// its backoff deadline counts only the sleeps between attempts, so a wrong
+/// password would spin until our timeout and surface as a bare "no
+/// answer". A client whose backoff gives up at once shows the broker's
+/// answer; only a refused login stops the poll here, anything else (a
+/// broker still starting) is left to the real client's retries.
+async fn probe_login(
+    settings: &KafkaSettings,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    sasl: SaslConfig,
+    brokers: &str,
+    during: &str,
+) -> Result<()> {
+    let mut probe = ClientBuilder::new(settings.bootstrap.clone())
+        .client_id("binlog-poller")
+        .backoff_config(BackoffConfig {
+            deadline: Some(Duration::ZERO),
+            ..BackoffConfig::default()
+        })
+        .sasl_config(sasl);
+    if let Some(tls) = tls {
+        probe = probe.tls_config(tls);
+    }
+    match bounded(brokers, during, settings.timeout, probe.build()).await {
+        Err(e @ Error::Kafka { .. }) if e.to_string().contains("Sasl") => {
+            Err(explain_login(e, &settings.security))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// A login the broker refused gets the fix appended.
