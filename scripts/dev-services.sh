@@ -31,7 +31,8 @@ TANSU_BIN="$TANSU_DIR/bin/tansu"
 MYSQL_ROOT="$CACHE/mysql-9.7-root"
 VENV="$CACHE/venv"
 # Python packages for the servers and independent clients, pinned for repeatable runs.
-PY_PACKAGES=("moto[server]==5.1.*" "confluent-kafka==2.*" "mysql-replication==1.0.*" "cryptography" "aws-msk-iam-sasl-signer-python==1.0.*")
+PY_PACKAGES=("moto[server]==5.1.*" "confluent-kafka==2.*" "mysql-replication==1.0.*" "cryptography" "aws-msk-iam-sasl-signer-python==1.0.*"
+             "cargo-lambda==1.9.*")
 DB_USER=bp
 DB_PASS=bp-pass
 
@@ -234,6 +235,7 @@ BP_MARIADB_PID=$(cat "$STATE/mariadb.pid")
 BP_MYSQL_PID=$(cat "$STATE/mysql.pid")
 BP_KAFKA_PID=$(cat "$STATE/tansu.pid")
 BP_TANSU_BIN=$TANSU_BIN
+BP_CARGO_LAMBDA=$VENV/bin/cargo-lambda
 BP_TANSU_LOG=$STATE/tansu.log
 AWS_ACCESS_KEY_ID=testing
 AWS_SECRET_ACCESS_KEY=testing

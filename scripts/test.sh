@@ -9,4 +9,6 @@ scripts/dev-services.sh up
 export BP_REQUIRE_SERVICES=1
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
+# The Lambda function binary, which tests/lambda_local.rs runs under cargo-lambda's emulator.
+cargo build -p poller
 cargo test --workspace

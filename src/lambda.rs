@@ -5,9 +5,18 @@
 //! (`Retryable` / `NonRetryable`, see [`crate::Error::is_retryable`]).
 //!
 //! Accepted payloads: an EventBridge scheduled event (`"detail-type":
-//! "Scheduled Event"`), `{}` or `{"action": "poll"}`; and `{"action":
-//! "snapshot", "tables": ["db.t1"]}`, which queues an ad-hoc snapshot that
-//! the following polls read chunk by chunk. The poll's budget is
+//! "Scheduled Event"`, or any payload without `action`), `{"action":
+//! "poll"}`; `{"action": "snapshot", "tables": ["db.t1"]}`, which queues an
+//! ad-hoc snapshot that the following polls read chunk by chunk;
+//! `{"action": "status"}` (the stored checkpoint and the lag, as the CLI's
+//! `status`); and `{"action": "validate"}` (the preflight checks, `ok`
+//! false when one fails).
+//!
+//! Every invocation writes one structured summary log line (`invocation
+//! finished` with the action, outcome and figures; never row values), and a
+//! poll writes one CloudWatch Embedded Metric Format line on stdout
+//! ([`crate::telemetry::emf_line`]), which CloudWatch Logs turns into the
+//! `BinlogPoller` metrics the alarms watch. The poll's budget is
 //! the invocation deadline minus a margin (`BINLOG_POLLER_DEADLINE_MARGIN_MS`,
 //! default 5 s: enough to release the lease and return), and never more
 //! than `poll.max.duration.ms`.
@@ -57,12 +66,37 @@ pub async fn handle_invocation(
         .and_then(|v| v.parse().ok())
         .map(Duration::from_millis)
         .unwrap_or(DEFAULT_DEADLINE_MARGIN);
-    let left = deadline
-        .duration_since(SystemTime::now())
+    let now = SystemTime::now();
+    let left = effective_deadline(deadline, now)
+        .duration_since(now)
         .unwrap_or_default()
         .saturating_sub(margin);
     let budget = left.min(config.poll_max_duration);
-    match action.as_str() {
+    let began = Instant::now();
+    let result = run_action(config, &action, &payload, budget).await;
+    log_summary(config, &action, &result, began.elapsed());
+    result
+}
+
+/// Lambda's `Lambda-Runtime-Deadline-Ms` is epoch milliseconds. cargo-lambda's
+/// runtime emulator sends the timeout itself (`600000`), which read as an
+/// epoch time lies in 1970 and would leave no budget; no real deadline is
+/// before 2001, so such a value is taken as relative to now.
+fn effective_deadline(deadline: SystemTime, now: SystemTime) -> SystemTime {
+    const NOT_AN_EPOCH_TIME: Duration = Duration::from_secs(1_000_000_000); // 2001-09-09
+    match deadline.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(since) if since < NOT_AN_EPOCH_TIME => now + since,
+        _ => deadline,
+    }
+}
+
+async fn run_action(
+    config: &Config,
+    action: &str,
+    payload: &Value,
+    budget: Duration,
+) -> Result<Value> {
+    match action {
         "poll" => {
             if budget < Duration::from_secs(1) {
                 return Err(Error::Timeout {
@@ -72,15 +106,17 @@ pub async fn handle_invocation(
             }
             let store = AnyStore::open(config).await?;
             // Boxed: the poll's state machine is large and deeply nested.
-            let summary = Box::pin(poll_once(config, &store, Instant::now() + budget)).await?;
-            tracing::info!(
-                connector = %summary.connector,
-                status = %summary.status,
-                events = summary.events,
-                lag_seconds = summary.lag_seconds,
-                "poll finished"
-            );
-            Ok(serde_json::to_value(summary).unwrap_or(Value::Null))
+            match Box::pin(poll_once(config, &store, Instant::now() + budget)).await {
+                Ok(summary) => {
+                    emit_metrics(&config.name, &crate::telemetry::poll_metrics(&summary));
+                    Ok(serde_json::to_value(summary).unwrap_or(Value::Null))
+                }
+                Err(e) => {
+                    use crate::telemetry::metrics::FAILED_POLLS;
+                    emit_metrics(&config.name, &[(FAILED_POLLS, "Count", Some(1.0))]);
+                    Err(e)
+                }
+            }
         }
         "snapshot" => {
             let tables: Vec<String> = payload
@@ -102,8 +138,79 @@ pub async fn handle_invocation(
                 .collect();
             Ok(serde_json::json!({"connector": config.name, "snapshot_queued": queued}))
         }
+        "status" => {
+            let store = AnyStore::open(config).await?;
+            let status = crate::poller::status(config, &store).await?;
+            Ok(serde_json::to_value(status).unwrap_or(Value::Null))
+        }
+        "validate" => {
+            let checks = crate::poller::validate(config).await;
+            let ok = checks.iter().all(|c| c.ok);
+            Ok(serde_json::json!({"connector": config.name, "ok": ok, "checks": checks}))
+        }
         other => Err(Error::Config(ConfigProblems(vec![format!(
-            "unknown action {other:?}; expected \"poll\" or \"snapshot\" (or a scheduled event)"
+            "unknown action {other:?}; one of \"poll\", \"snapshot\", \"status\", \"validate\" (or a scheduled event)"
         )]))),
+    }
+}
+
+/// Prints one EMF line on stdout, where the Lambda runtime forwards it to
+/// CloudWatch Logs as is.
+fn emit_metrics(connector: &str, values: &[(&str, &str, Option<f64>)]) {
+    let now_ms = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis();
+    println!("{}", crate::telemetry::emf_line(connector, values, now_ms));
+}
+
+/// The one summary line per invocation (Logs Insights:
+/// `filter message = "invocation finished"`).
+fn log_summary(config: &Config, action: &str, result: &Result<Value>, took: Duration) {
+    let took_ms = took.as_millis() as u64;
+    match result {
+        Ok(v) => {
+            let text = |k: &str| v.get(k).and_then(serde_json::Value::as_str).unwrap_or("");
+            let num = |k: &str| v.get(k).and_then(serde_json::Value::as_u64).unwrap_or(0);
+            tracing::info!(
+                connector = %config.name,
+                action,
+                outcome = "ok",
+                took_ms,
+                status = text("status"),
+                events = num("events"),
+                bytes = num("bytes"),
+                lag_seconds = num("lag_seconds"),
+                snapshot_rows = num("snapshot_rows"),
+                last_position = text("last_position"),
+                "invocation finished"
+            )
+        }
+        Err(e) => tracing::error!(
+            connector = %config.name,
+            action,
+            outcome = "error",
+            took_ms,
+            retryable = e.is_retryable(),
+            error = %crate::secrets::redact(&e.to_string()),
+            "invocation finished"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_are_epoch_times_or_relative_timeouts() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+        let real = now + Duration::from_secs(30);
+        assert_eq!(effective_deadline(real, now), real);
+        let emulator = SystemTime::UNIX_EPOCH + Duration::from_millis(600_000);
+        assert_eq!(
+            effective_deadline(emulator, now),
+            now + Duration::from_secs(600)
+        );
     }
 }

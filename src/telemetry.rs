@@ -3,14 +3,16 @@
 //! Logs go to stderr so stdout carries only results (the poll summary
 //! line, `status` JSON). `BINLOG_POLLER_LOG_FORMAT=json` (the default on
 //! Lambda, where CloudWatch Logs parses JSON) switches to one JSON object
-//! per line; `RUST_LOG` filters as usual (default `info`). Log fields carry
+//! per line; `RUST_LOG` filters as usual (default `info,rskafka=warn`:
+//! rskafka logs every broker connection at info). Log fields carry
 //! identifiers and positions, never row values or secrets.
 
 use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber; call once at start.
 pub fn init() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,rskafka=warn"));
     let json = std::env::var("BINLOG_POLLER_LOG_FORMAT")
         .map(|v| v.eq_ignore_ascii_case("json"))
         .unwrap_or_else(|_| std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some());
@@ -36,4 +38,112 @@ pub fn peak_rss_kb() -> Option<u64> {
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// CloudWatch metric names and the namespace they are published under, in
+/// one place for the code, the alarms and the dashboard.
+pub mod metrics {
+    /// CloudWatch namespace.
+    pub const NAMESPACE: &str = "BinlogPoller";
+    /// The one dimension: the connector's `name`.
+    pub const DIMENSION: &str = "Connector";
+    /// Row change events published.
+    pub const EVENTS_PUBLISHED: &str = "EventsPublished";
+    /// Kafka record bytes published (keys and values).
+    pub const BYTES_PUBLISHED: &str = "BytesPublished";
+    /// Batches sent to Kafka.
+    pub const BATCHES: &str = "Batches";
+    /// Seconds between the newest event read and the end of the poll; 0
+    /// when caught up.
+    pub const REPLICATION_LAG: &str = "ReplicationLagSeconds";
+    /// Wall time of the invocation's work.
+    pub const INVOCATION_DURATION: &str = "InvocationDurationMs";
+    /// Rows read by snapshot chunks.
+    pub const SNAPSHOT_ROWS: &str = "SnapshotRows";
+    /// Longest table lock a snapshot chunk held.
+    pub const LOCK_HOLD_MAX: &str = "LockHoldMaxMs";
+    /// 1 per poll that finished (the "no successful poll" alarm watches it).
+    pub const SUCCESSFUL_POLLS: &str = "SuccessfulPolls";
+    /// 1 per poll that failed.
+    pub const FAILED_POLLS: &str = "FailedPolls";
+}
+
+/// One CloudWatch Embedded Metric Format line (a JSON object that
+/// CloudWatch Logs turns into metrics, "Specification: Embedded metric
+/// format"): `values` as `(name, unit, value)` under [`metrics::NAMESPACE`]
+/// with the connector as the dimension. `None` values are left out, so an
+/// absent figure is missing data rather than a zero.
+pub fn emf_line(connector: &str, values: &[(&str, &str, Option<f64>)], now_ms: u128) -> String {
+    let present: Vec<_> = values
+        .iter()
+        .filter_map(|(n, u, v)| v.map(|v| (*n, *u, v)))
+        .collect();
+    let mut root = serde_json::Map::new();
+    root.insert(
+        "_aws".into(),
+        serde_json::json!({
+            "Timestamp": now_ms as u64,
+            "CloudWatchMetrics": [{
+                "Namespace": metrics::NAMESPACE,
+                "Dimensions": [[metrics::DIMENSION]],
+                "Metrics": present.iter().map(|(n, u, _)| serde_json::json!({"Name": n, "Unit": u})).collect::<Vec<_>>(),
+            }],
+        }),
+    );
+    root.insert(metrics::DIMENSION.into(), connector.into());
+    for (n, _, v) in present {
+        root.insert(n.into(), serde_json::json!(v));
+    }
+    serde_json::Value::Object(root).to_string()
+}
+
+/// The metrics of a finished poll.
+pub fn poll_metrics(
+    s: &crate::poller::PollSummary,
+) -> Vec<(&'static str, &'static str, Option<f64>)> {
+    use metrics::*;
+    vec![
+        (EVENTS_PUBLISHED, "Count", Some(s.events as f64)),
+        (BYTES_PUBLISHED, "Bytes", Some(s.bytes as f64)),
+        (BATCHES, "Count", Some(s.batches as f64)),
+        (REPLICATION_LAG, "Seconds", Some(s.lag_seconds as f64)),
+        (
+            INVOCATION_DURATION,
+            "Milliseconds",
+            Some(s.duration_ms as f64),
+        ),
+        (SNAPSHOT_ROWS, "Count", Some(s.snapshot_rows as f64)),
+        (LOCK_HOLD_MAX, "Milliseconds", s.lock_hold_max_ms),
+        (SUCCESSFUL_POLLS, "Count", Some(1.0)),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emf_declares_every_value_it_carries() {
+        let line = emf_line(
+            "inv",
+            &[
+                (metrics::EVENTS_PUBLISHED, "Count", Some(3.0)),
+                (metrics::LOCK_HOLD_MAX, "Milliseconds", None),
+            ],
+            1_700_000_000_000,
+        );
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        let m = &v["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(v["_aws"]["Timestamp"], 1_700_000_000_000u64);
+        assert_eq!(m["Namespace"], "BinlogPoller");
+        assert_eq!(m["Dimensions"], serde_json::json!([["Connector"]]));
+        assert_eq!(
+            m["Metrics"],
+            serde_json::json!([{"Name": "EventsPublished", "Unit": "Count"}])
+        );
+        assert_eq!(v["Connector"], "inv");
+        assert_eq!(v["EventsPublished"], 3.0);
+        assert!(v.get("LockHoldMaxMs").is_none(), "absent, not zero");
+        assert!(!line.contains('\n'), "one line");
+    }
 }

@@ -38,13 +38,28 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         }
     };
     let config = &config;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handle_invocation(config, event.payload, event.context.deadline())
+    // Boxed: the invocation's future is too deep to lay out inline.
+    let runtime = Box::pin(lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<Value>| async move {
+            Box::pin(handle_invocation(
+                config,
+                event.payload,
+                event.context.deadline(),
+            ))
             .await
-            .map_err(|e| {
-                tracing::error!(error = %binlog_poller::secrets::redact(&e.to_string()), retryable = e.is_retryable(), "invocation failed");
-                Failure(e)
-            })
-    }))
-    .await
+            .map_err(Failure)
+        },
+    )));
+    // Lambda sends SIGTERM when it retires the execution environment. A
+    // checkpoint is only written after Kafka acknowledged, so stopping an
+    // unfinished invocation here loses nothing: its events are re-delivered
+    // by the next poll.
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        r = runtime => r,
+        _ = term.recv() => {
+            tracing::info!("sigterm; shutting down");
+            Ok(())
+        }
+    }
 }
