@@ -517,6 +517,38 @@ pub fn make_certs(dir: &Path) {
     );
 }
 
+/// Child processes a test started, killed when the test ends, however it
+/// ends.
+pub struct Procs(pub Vec<std::process::Child>);
+
+impl Drop for Procs {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Procs {
+    /// Stops the most recently started process.
+    pub fn stop_last(&mut self) {
+        if let Some(mut c) = self.0.pop() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// A TCP port free on loopback right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// Parses the summary JSON line a CLI run printed.
 pub fn summary_of(out: &Output) -> Value {
     let stdout = String::from_utf8_lossy(&out.stdout);
