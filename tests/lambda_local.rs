@@ -13,7 +13,7 @@ mod common;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use serde_json::{json, Value};
@@ -45,14 +45,7 @@ fn start(s: &Services, config: &Path, port: u16, log: &Path) -> Procs {
         .spawn()
         .expect("cargo lambda watch");
     let mut procs = Procs(vec![emulator]);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "cargo lambda watch did not listen on {port}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_for_port(port, "cargo lambda watch", Duration::from_secs(60));
     // The variables the emulator tells a function started by hand to set.
     let function = Command::new(function)
         .env(

@@ -478,11 +478,7 @@ impl Broker {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let until = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < until, "private broker did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        wait_for_port(port, "private broker", Duration::from_secs(20));
         Self { child }
     }
 

@@ -391,11 +391,17 @@ async fn probe_login(
         probe = probe.tls_config(tls);
     }
     match bounded(brokers, during, settings.timeout, probe.build()).await {
-        Err(e @ Error::Kafka { .. }) if e.to_string().contains("Sasl") => {
+        Err(e) if matches!(&e, Error::Kafka { reason, .. } if is_sasl_refusal(reason)) => {
             Err(explain_login(e, &settings.security))
         }
         _ => Ok(()),
     }
+}
+
+/// Whether an rskafka error text is a refused SASL login (`Sasl handshake
+/// failed`, inside its retry error).
+fn is_sasl_refusal(reason: &str) -> bool {
+    reason.contains("Sasl")
 }
 
 /// A login the broker refused gets the fix appended.
@@ -405,7 +411,7 @@ fn explain_login(e: Error, sec: &KafkaSecurity) -> Error {
             brokers,
             during,
             reason,
-        } if sec.sasl.is_some() && reason.contains("Sasl") => {
+        } if sec.sasl.is_some() && is_sasl_refusal(&reason) => {
             let hint = match &sec.sasl {
                 Some(KafkaSasl::AwsMskIam { .. }) => "check that the role may kafka-cluster:Connect to this cluster and that the cluster has IAM authentication on",
                 _ => "check kafka.sasl.username and kafka.sasl.password, and that the user exists on the brokers for this mechanism",

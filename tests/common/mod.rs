@@ -433,26 +433,21 @@ pub fn openssl(dir: &Path, args: &[&str]) {
 /// unrelated CA.
 pub fn make_certs(dir: &Path) {
     let days = ["-days", "2"];
-    openssl(
-        dir,
-        &[
+    let self_signed_ca = |key: &str, pem: &str, cn: &str| {
+        let subject = format!("/CN={cn}");
+        openssl(
+            dir,
             &[
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-keyout",
-                "ca.key",
-                "-out",
-                "ca.pem",
-                "-subj",
-                "/CN=binlog-poller test CA",
-            ][..],
-            &days,
-        ]
-        .concat(),
-    );
+                &[
+                    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", pem,
+                    "-subj", &subject,
+                ][..],
+                &days,
+            ]
+            .concat(),
+        );
+    };
+    self_signed_ca("ca.key", "ca.pem", "binlog-poller test CA");
     openssl(
         dir,
         &[
@@ -495,26 +490,7 @@ pub fn make_certs(dir: &Path) {
         ]
         .concat(),
     );
-    openssl(
-        dir,
-        &[
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-keyout",
-                "other.key",
-                "-out",
-                "other-ca.pem",
-                "-subj",
-                "/CN=some other CA",
-            ][..],
-            &days,
-        ]
-        .concat(),
-    );
+    self_signed_ca("other.key", "other-ca.pem", "some other CA");
 }
 
 /// Child processes a test started, killed when the test ends, however it
@@ -537,6 +513,16 @@ impl Procs {
             let _ = c.kill();
             let _ = c.wait();
         }
+    }
+}
+
+/// Waits until something listens on loopback `port`, failing the test
+/// after `limit`; `what` names the server in the failure.
+pub fn wait_for_port(port: u16, what: &str, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "{what} did not listen on {port}");
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 
