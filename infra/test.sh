@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Infrastructure checks, run by scripts/test.sh: the CDK construct's jest tests, a synth of
+# the example stack (no AWS credentials, no Rust build), cfn-lint and checkov on the
+# template, checkov on the Terraform module, and infra/tests (HCL parses, Terraform and
+# CDK interfaces match). Needs node/npm; the Python tools are installed into cached venvs.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/binlog-poller"
+log() { printf '[infra] %s\n' "$*" >&2; }
+
+# Two venvs: checkov ships its own fork of python-hcl2 (bc-python-hcl2) under the same
+# module name, so the real python-hcl2 cannot live next to it.
+venv() {  # dir, packages...
+  local dir="$1"; shift
+  local want="$*"
+  if [ -f "$dir/.bp-packages" ] && [ "$(cat "$dir/.bp-packages")" = "$want" ]; then return; fi
+  log "creating venv $dir ($want)"
+  rm -rf "$dir"
+  python3 -m venv "$dir"
+  "$dir/bin/pip" install -q --upgrade pip >/dev/null
+  "$dir/bin/pip" install -q "$@"
+  echo "$want" > "$dir/.bp-packages"
+}
+LINT="$CACHE/infra-lint-venv"
+HCL="$CACHE/infra-hcl-venv"
+venv "$LINT" "checkov==3.3.30" "cfn-lint==1.58.0"
+venv "$HCL" "python-hcl2==8.1.4"
+
+command -v npm >/dev/null || { log "error: npm is missing (apt-get install nodejs npm)"; exit 1; }
+
+log "cdk: install, type-check, jest"
+(cd cdk && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build && npx jest --ci)
+
+log "cdk: synth the example stack into infra/cdk/cdk.out"
+(cd cdk && rm -rf cdk.out && npm run --silent synth)
+templates=(cdk/cdk.out/*.template.json)
+[ -f "${templates[0]}" ] || { log "error: synth wrote no template"; exit 1; }
+
+log "cfn-lint"
+"$LINT/bin/cfn-lint" "${templates[@]}"
+
+# Offline: no platform guidelines download, no module download.
+export BC_SKIP_MAPPING=TRUE
+checkov() { "$LINT/bin/checkov" --skip-download --compact --quiet "$@"; }
+log "checkov: CloudFormation"
+for t in "${templates[@]}"; do checkov -f "$t" --framework cloudformation; done
+log "checkov: Terraform"
+checkov -d terraform --framework terraform
+
+log "terraform module: parse, consistency, parity with the CDK construct"
+"$HCL/bin/python" -m unittest discover -s tests -v
