@@ -211,10 +211,16 @@ data "aws_iam_policy_document" "assume_scheduler" {
       type        = "Service"
       identifiers = ["scheduler.amazonaws.com"]
     }
+    # Only schedules of this account's default group may use the role (confused deputy).
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
       values   = [local.account]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceArn"
+      values   = ["arn:${local.partition}:scheduler:${local.region}:${local.account}:schedule-group/default"]
     }
   }
 }
