@@ -9,28 +9,16 @@ locals {
   summary_query     = "fields @timestamp, connector, action, outcome, events, lag_seconds, took_ms, error\n| filter message = \"invocation finished\"\n| sort @timestamp desc"
 }
 
-resource "aws_cloudwatch_metric_alarm" "errors" {
-  alarm_name          = "${local.name}-errors"
-  alarm_description   = "Invocations failed in two of the last three 5-minute periods. A NonRetryable error needs a person: read the summary line's error."
+# Failed and throttled invocations: the same alarm on two of Lambda's own metrics.
+resource "aws_cloudwatch_metric_alarm" "lambda" {
+  for_each = {
+    errors    = { metric = "Errors", description = "Invocations failed in two of the last three 5-minute periods. A NonRetryable error needs a person: read the summary line's error." }
+    throttles = { metric = "Throttles", description = "Invocations throttled: a poll outlasts the schedule period, or manual invocations collide with it (reserved concurrency is 1)." }
+  }
+  alarm_name          = "${local.name}-${each.key}"
+  alarm_description   = each.value.description
   namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = aws_lambda_function.this.function_name }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 3
-  datapoints_to_alarm = 2
-  threshold           = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-}
-
-resource "aws_cloudwatch_metric_alarm" "throttles" {
-  alarm_name          = "${local.name}-throttles"
-  alarm_description   = "Invocations throttled: a poll outlasts the schedule period, or manual invocations collide with it (reserved concurrency is 1)."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Throttles"
+  metric_name         = each.value.metric
   dimensions          = { FunctionName = aws_lambda_function.this.function_name }
   statistic           = "Sum"
   period              = 300
@@ -95,7 +83,7 @@ resource "aws_cloudwatch_dashboard" "this" {
       { type = "metric", x = 16, y = 6, width = 8, height = 6, properties = merge(local.graph, { title = "Invocation duration (ms)", metrics = [concat(local.emf.InvocationDurationMs, [{ stat = "Maximum" }]), concat(local.emf.InvocationDurationMs, [{ stat = "Average" }])], annotations = { horizontal = [{ value = var.timeout_seconds * 1000, label = "timeout" }] } }) },
       { type = "metric", x = 0, y = 12, width = 8, height = 6, properties = merge(local.graph, { title = "Snapshot rows", metrics = [concat(local.emf.SnapshotRows, [{ stat = "Sum" }])] }) },
       { type = "metric", x = 8, y = 12, width = 8, height = 6, properties = merge(local.graph, { title = "Longest table lock per poll (ms)", metrics = [concat(local.emf.LockHoldMaxMs, [{ stat = "Maximum" }])] }) },
-      { type = "alarm", x = 16, y = 12, width = 8, height = 6, properties = { title = "Alarms", alarms = [aws_cloudwatch_metric_alarm.errors.arn, aws_cloudwatch_metric_alarm.throttles.arn, aws_cloudwatch_metric_alarm.lag.arn, aws_cloudwatch_metric_alarm.stalled.arn] } },
+      { type = "alarm", x = 16, y = 12, width = 8, height = 6, properties = { title = "Alarms", alarms = concat([for a in aws_cloudwatch_metric_alarm.lambda : a.arn], [aws_cloudwatch_metric_alarm.lag.arn, aws_cloudwatch_metric_alarm.stalled.arn]) } },
       { type = "log", x = 0, y = 18, width = 24, height = 6, properties = { title = "Invocations (summary lines)", region = local.region, view = "table", query = "SOURCE '${aws_cloudwatch_log_group.this.name}' | ${local.summary_query}" } },
     ]
   })

@@ -208,7 +208,11 @@ class Resources(unittest.TestCase):
 
     def test_alarms_and_dashboard_use_the_functions_metric_names(self):
         alarms = resources("aws_cloudwatch_metric_alarm")
-        self.assertEqual(set(alarms), {"errors", "throttles", "lag", "stalled"})
+        self.assertEqual(set(alarms), {"lambda", "lag", "stalled"})
+        self.assertEqual(alarms["lambda"]["namespace"], "AWS/Lambda")
+        for_each = (MODULE / "monitoring.tf").read_text()
+        self.assertRegex(for_each, r'errors\s+=\s+\{ metric = "Errors"')
+        self.assertRegex(for_each, r'throttles\s+=\s+\{ metric = "Throttles"')
         self.assertEqual(alarms["stalled"]["treat_missing_data"], "breaching")
         emf = telemetry_metrics()
         for name in ("lag", "stalled"):

@@ -276,27 +276,23 @@ export class BinlogPoller extends Construct {
       new cloudwatch.Metric({ namespace: METRICS.namespace, metricName, dimensionsMap: dims, statistic, period });
     const five = Duration.minutes(5);
     const stalledMinutes = props.noSuccessfulPollMinutes ?? DEFAULTS.noSuccessfulPollMinutes;
+    // Failed and throttled invocations: the same alarm on two of Lambda's own metrics.
+    const lambdaAlarm = (id: string, suffix: string, m: cloudwatch.IMetric, description: string) =>
+      new cloudwatch.Alarm(this, id, {
+        alarmName: `${name}-${suffix}`,
+        alarmDescription: description,
+        metric: m,
+        threshold: 1,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
     const alarms = [
-      new cloudwatch.Alarm(this, 'ErrorsAlarm', {
-        alarmName: `${name}-errors`,
-        alarmDescription: 'Invocations failed in two of the last three 5-minute periods. A NonRetryable error needs a person: read the summary line\'s error.',
-        metric: fn.metricErrors({ period: five, statistic: 'Sum' }),
-        threshold: 1,
-        evaluationPeriods: 3,
-        datapointsToAlarm: 2,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      new cloudwatch.Alarm(this, 'ThrottlesAlarm', {
-        alarmName: `${name}-throttles`,
-        alarmDescription: 'Invocations throttled: a poll outlasts the schedule period, or manual invocations collide with it (reserved concurrency is 1).',
-        metric: fn.metricThrottles({ period: five, statistic: 'Sum' }),
-        threshold: 1,
-        evaluationPeriods: 3,
-        datapointsToAlarm: 2,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
+      lambdaAlarm('ErrorsAlarm', 'errors', fn.metricErrors({ period: five, statistic: 'Sum' }),
+        'Invocations failed in two of the last three 5-minute periods. A NonRetryable error needs a person: read the summary line\'s error.'),
+      lambdaAlarm('ThrottlesAlarm', 'throttles', fn.metricThrottles({ period: five, statistic: 'Sum' }),
+        'Invocations throttled: a poll outlasts the schedule period, or manual invocations collide with it (reserved concurrency is 1).'),
       new cloudwatch.Alarm(this, 'LagAlarm', {
         alarmName: `${name}-replication-lag`,
         alarmDescription: 'The newest published change is older than the threshold: the poller falls behind the binlog.',
