@@ -14,7 +14,6 @@ Prints one JSON line per measurement.
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import time
@@ -22,23 +21,6 @@ import urllib.request
 from pathlib import Path
 
 import pymysql
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, limit: float) -> None:
-    end = time.monotonic() + limit
-    while time.monotonic() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit(f"port {port} did not open within {limit}s")
 
 
 def proc_figures(pid: int) -> dict:

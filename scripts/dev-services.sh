@@ -121,16 +121,7 @@ install_tansu() {
     || { tail -30 "$CACHE/tansu-install.log" >&2; die "tansu build failed"; }
 }
 
-install_venv() {
-  local marker="$VENV/.bp-packages"
-  local want="${PY_PACKAGES[*]}"
-  if [ -f "$marker" ] && [ "$(cat "$marker")" = "$want" ]; then return; fi
-  log "creating Python venv $VENV (${PY_PACKAGES[*]})"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --upgrade pip >/dev/null
-  "$VENV/bin/pip" install -q "${PY_PACKAGES[@]}"
-  echo "$want" > "$marker"
-}
+install_venv() { "$ROOT_DIR/scripts/venv.sh" "$VENV" "${PY_PACKAGES[@]}"; }
 
 # ---------------------------------------------------------------- helpers
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
