@@ -84,16 +84,10 @@ fn decode(v: &str) -> String {
 #[test]
 fn tokens_match_the_aws_reference_signers() {
     let Some(s) = Services::get() else { return };
-    let out = Command::new(s.python())
-        .args(["-c", PYTHON, &NOW.to_string()])
-        .output()
-        .expect("run python");
-    assert!(
-        out.status.success(),
-        "reference signer failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let text = common::run_ok(
+        Command::new(s.python()).args(["-c", PYTHON, &NOW.to_string()]),
+        "reference signer",
     );
-    let text = String::from_utf8(out.stdout).expect("utf-8");
     let lines: Vec<&str> = text.lines().collect();
     let [want_rds, want_msk, want_expiry_ms] = lines[..] else {
         panic!("unexpected output {text:?}")

@@ -57,16 +57,12 @@ fn socat(dir: &Path, tls_port: u16, port: u16) -> Child {
 }
 
 fn create_user(s: &Services, port: u16, mechanism: &str, user: &str, password: &str) {
-    let out = Command::new(s.var("BP_TANSU_BIN"))
-        .args(["user", "create", "--broker"])
-        .arg(format!("tcp://127.0.0.1:{port}"))
-        .args(["--mechanism", mechanism, user, password])
-        .output()
-        .expect("tansu user create");
-    assert!(
-        out.status.success(),
-        "tansu user create: {}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        Command::new(s.var("BP_TANSU_BIN"))
+            .args(["user", "create", "--broker"])
+            .arg(format!("tcp://127.0.0.1:{port}"))
+            .args(["--mechanism", mechanism, user, password]),
+        "tansu user create",
     );
 }
 

@@ -218,11 +218,7 @@ async fn adhoc_snapshot_runs_while_other_tables_stream(s: &Services, db: &Db) {
         .await;
     c.poll().await; // starts streaming after the rows of a (snapshot.mode=never)
     let out = c.cli(&["snapshot", "--tables", &format!("{}.a", c.database)], &[]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert!(String::from_utf8_lossy(&out.stdout).contains("snapshot_queued"));
     let mut polls = 0;
     let mut b_seen_during_snapshot = false;

@@ -230,11 +230,7 @@ async fn large_transaction_completes_over_several_polls_with_flat_memory(s: &Ser
     )
     .await;
     let out = c.cli(&["run", "--once"], &[]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     c.sql(
         "INSERT INTO t SELECT a.d*10000 + b.d*1000 + c.d*100 + d.d*10 + e.d, REPEAT('x', 64) \
          FROM digits a, digits b, digits c, digits d, digits e ORDER BY 1",
@@ -243,11 +239,7 @@ async fn large_transaction_completes_over_several_polls_with_flat_memory(s: &Ser
     let mut summaries = Vec::new();
     loop {
         let out = c.cli(&["run", "--once"], &[]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_ok(&out);
         let sm = summary_of(&out);
         let done = sm["caught_up"] == true && sm["partial_transaction"] == false;
         summaries.push(sm);
@@ -769,11 +761,7 @@ async fn validate_names_missing_grants_and_passes_with_them() {
             .await;
         let out = limited.cli(&["validate"], &[]);
         let text = String::from_utf8_lossy(&out.stdout).to_string();
-        assert!(
-            out.status.success(),
-            "{text}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_ok(&out);
         assert!(text.lines().all(|l| l.starts_with("ok")), "{text}");
         // Those grants are enough for a snapshot and streaming: no RELOAD, no SUPER.
         db.exec(&format!(
@@ -783,11 +771,7 @@ async fn validate_names_missing_grants_and_passes_with_them() {
         .await;
         let snap = limited.clone().with("snapshot.mode", "initial");
         let out = snap.cli(&["run", "--once"], &[]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_ok(&out);
         assert_eq!(summary_of(&out)["snapshot_rows"], 3);
         db.exec(&format!("DROP USER '{user}'@'%'")).await;
     }

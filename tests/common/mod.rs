@@ -398,33 +398,47 @@ pub fn read_with_confluent_from(
     settings: &[String],
 ) -> Vec<Value> {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/kafka_read.py");
-    let out = Command::new(services.python())
-        .arg(script)
-        .args(["--bootstrap", bootstrap, "--topic-prefix", prefix])
-        .args(settings.iter().flat_map(|s| ["--config", s.as_str()]))
-        .output()
-        .expect("run kafka_read.py");
-    assert!(
-        out.status.success(),
-        "kafka_read.py failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    run_ok(
+        Command::new(services.python())
+            .arg(script)
+            .args(["--bootstrap", bootstrap, "--topic-prefix", prefix])
+            .args(settings.iter().flat_map(|s| ["--config", s.as_str()])),
+        "kafka_read.py",
+    )
+    .lines()
+    .map(|l| serde_json::from_str(l).unwrap())
+    .collect()
 }
 
 pub fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
+    run_ok(
+        Command::new("openssl").args(args).current_dir(dir),
+        &format!("openssl {args:?}"),
+    );
+}
+
+/// Runs a helper program to completion and returns its stdout; panics with
+/// its stderr, naming `what`, when it cannot start or fails.
+#[track_caller]
+pub fn run_ok(cmd: &mut Command, what: &str) -> String {
+    let out = cmd
         .output()
-        .expect("openssl on PATH");
+        .unwrap_or_else(|e| panic!("{what}: cannot run: {e}"));
     assert!(
         out.status.success(),
-        "openssl {args:?}: {}",
+        "{what} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+/// Asserts that a CLI run succeeded, showing both its streams when not.
+#[track_caller]
+pub fn assert_ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
 }
