@@ -31,7 +31,7 @@ CLOUDWATCH_LOGS_GB = 0.50  # ingestion
 MSK_CONNECT_MCU_HOUR = 0.11  # 1 MCU = 1 vCPU + 4 GiB
 
 GB_PER_CPU_SECOND = 1.769  # Lambda: one full vCPU at 1,769 MB
-EMF_METRICS = 9  # src/telemetry.rs metrics, one Connector dimension
+EMF_METRICS = 9  # src/platform/telemetry.rs metrics, one Connector dimension
 ALARMS = 4
 LOG_BYTES_PER_INVOCATION = 1500  # summary line, EMF line, Lambda's START/END/REPORT lines
 # Per invocation: read the checkpoint (one strongly consistent read), take the lease,

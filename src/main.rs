@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 use clap::{Parser, Subcommand};
 
 use binlog_poller::offsets::{AnyStore, OffsetStore};
-use binlog_poller::poller::poll_once_with_stop;
-use binlog_poller::{telemetry, Config, Error};
+use binlog_poller::pipeline::poll_once_with_stop;
+use binlog_poller::platform::telemetry;
+use binlog_poller::{Config, Error};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -74,7 +75,7 @@ fn main() -> ExitCode {
     match rt.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            let msg = binlog_poller::secrets::redact(&e.to_string());
+            let msg = binlog_poller::platform::secrets::redact(&e.to_string());
             tracing::error!(error = %msg, retryable = e.is_retryable(), "failed");
             eprintln!("error: {msg}");
             ExitCode::from(e.exit_code() as u8)
@@ -109,7 +110,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Status { config } => {
             let config = Config::load_file(&config).await?;
             let store = AnyStore::open(&config).await?;
-            let status = binlog_poller::poller::status(&config, &store).await?;
+            let status = binlog_poller::ops::status(&config, &store).await?;
             println!(
                 "{}",
                 serde_json::to_string_pretty(&status).unwrap_or_default()
@@ -118,7 +119,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         }
         Command::Validate { config } => {
             let config = Config::load_file(&config).await?;
-            let checks = binlog_poller::poller::validate(&config).await;
+            let checks = binlog_poller::ops::validate(&config).await;
             let mut failed = false;
             for c in &checks {
                 println!(
@@ -138,7 +139,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Snapshot { config, tables } => {
             let config = Config::load_file(&config).await?;
             let store = AnyStore::open(&config).await?;
-            let cp = binlog_poller::poller::request_snapshot(&config, &store, &tables).await?;
+            let cp = binlog_poller::ops::request_snapshot(&config, &store, &tables).await?;
             let queued: Vec<String> = cp
                 .snapshot
                 .iter()

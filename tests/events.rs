@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use binlog_poller::offsets::AnyStore;
-use binlog_poller::poller::poll_once;
+use binlog_poller::pipeline::poll_once;
 use common::*;
 use serde_json::{json, Value};
 use sha2::Digest as _;

@@ -13,7 +13,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use aws_credential_types::Credentials;
 use base64::Engine as _;
-use binlog_poller::aws::{msk_auth_token, rds_auth_token};
+use binlog_poller::platform::aws::{msk_auth_token, rds_auth_token};
 use common::Services;
 
 /// 2026-03-14T15:09:26Z.

@@ -16,7 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use binlog_poller::offsets::AnyStore;
-use binlog_poller::poller::poll_once;
+use binlog_poller::pipeline::poll_once;
 use common::*;
 
 fn tansu(s: &Services, dir: &Path, port: u16, tls_port: u16, auth: bool) -> Child {
@@ -66,7 +66,7 @@ fn create_user(s: &Services, port: u16, mechanism: &str, user: &str, password: &
     );
 }
 
-async fn poll(c: &Connector) -> Result<binlog_poller::poller::PollSummary, binlog_poller::Error> {
+async fn poll(c: &Connector) -> Result<binlog_poller::pipeline::PollSummary, binlog_poller::Error> {
     let config = c.config();
     let store = AnyStore::open(&config).await.unwrap();
     poll_once(&config, &store, Instant::now() + config.poll_max_duration).await

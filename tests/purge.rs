@@ -69,7 +69,7 @@ async fn purged_position_resnapshots_with_when_needed_and_fails_otherwise(s: &Se
     let store = binlog_poller::offsets::AnyStore::open(&config)
         .await
         .unwrap();
-    let err = binlog_poller::poller::poll_once(
+    let err = binlog_poller::pipeline::poll_once(
         &config,
         &store,
         std::time::Instant::now() + config.poll_max_duration,

@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use binlog_poller::offsets::{AnyStore, OffsetStore};
-use binlog_poller::poller::poll_once;
+use binlog_poller::pipeline::poll_once;
 use binlog_poller::sink::partition_for;
 use common::*;
 use serde_json::{json, Value};
@@ -601,41 +601,6 @@ async fn bad_config_is_reported_with_the_key_or_server(s: &Services, db: &Db) {
         !e.contains("wrong-password"),
         "the password must never be printed: {e}"
     );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn lambda_handler_polls_on_a_scheduled_event_and_rejects_unknown_actions() {
-    let Some(s) = Services::get() else { return };
-    let db = s.server(Flavor::MariaDb);
-    let c = Connector::new(&s, &db, "lambda").await;
-    c.sql("CREATE TABLE t (id INT PRIMARY KEY)").await;
-    let config = c.config();
-    let deadline = std::time::SystemTime::now() + Duration::from_secs(30);
-    let scheduled = json!({"version": "0", "detail-type": "Scheduled Event", "source": "aws.events", "detail": {}});
-    let first = binlog_poller::lambda::handle_invocation(&config, scheduled.clone(), deadline)
-        .await
-        .unwrap();
-    assert_eq!(first["status"], "ok");
-    c.sql("INSERT INTO t VALUES (1),(2)").await;
-    let second =
-        binlog_poller::lambda::handle_invocation(&config, json!({"action": "poll"}), deadline)
-            .await
-            .unwrap();
-    assert_eq!(second["events"], 2);
-    let err =
-        binlog_poller::lambda::handle_invocation(&config, json!({"action": "dance"}), deadline)
-            .await
-            .unwrap_err();
-    assert!(
-        !err.is_retryable() && err.to_string().contains("unknown action"),
-        "{err}"
-    );
-    // Too little time left before the deadline: refuse instead of being killed mid-poll.
-    let late = std::time::SystemTime::now() + Duration::from_secs(2);
-    let err = binlog_poller::lambda::handle_invocation(&config, scheduled, late)
-        .await
-        .unwrap_err();
-    assert!(err.to_string().contains("Lambda deadline"), "{err}");
 }
 
 async fn compressed_batches_read_back_with_both_clients(s: &Services, db: &Db) {

@@ -8,14 +8,14 @@ mod common;
 use std::time::Instant;
 
 use binlog_poller::offsets::AnyStore;
-use binlog_poller::poller::poll_once;
+use binlog_poller::pipeline::poll_once;
 use common::*;
 use futures_util::FutureExt as _;
 use mysql_async::prelude::Queryable;
 
 async fn poll_result(
     c: &Connector,
-) -> Result<binlog_poller::poller::PollSummary, binlog_poller::Error> {
+) -> Result<binlog_poller::pipeline::PollSummary, binlog_poller::Error> {
     let config = c.config();
     let store = AnyStore::open(&config).await.unwrap();
     poll_once(&config, &store, Instant::now() + config.poll_max_duration).await

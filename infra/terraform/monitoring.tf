@@ -1,6 +1,6 @@
 # Alarms and the dashboard, on the function's Lambda metrics and on the CloudWatch Embedded
 # Metric Format lines it writes (namespace BinlogPoller, dimension Connector; the names are
-# constants in src/telemetry.rs). Thresholds and periods match the CDK construct.
+# constants in src/platform/telemetry.rs). Thresholds and periods match the CDK construct.
 
 locals {
   metrics_namespace = "BinlogPoller"

@@ -5,7 +5,7 @@
   the same defaults (DEFAULTS in infra/cdk/lib/binlog-poller.ts), so the two stay in step.
 - The resources carry the settings the design depends on (arm64, reserved concurrency 1,
   no async retries, point-in-time recovery, the poll input, the alarms on the metric names
-  src/telemetry.rs writes), and every checkov suppression states its reason.
+  src/platform/telemetry.rs writes), and every checkov suppression states its reason.
 
 Run by infra/test.sh: python -m unittest discover -s infra/tests
 """
@@ -99,7 +99,7 @@ def cdk_defaults() -> dict:
 
 
 def telemetry_metrics() -> set:
-    text = (REPO / "src" / "telemetry.rs").read_text()
+    text = (REPO / "src" / "platform" / "telemetry.rs").read_text()
     names = set(re.findall(r'pub const [A-Z_]+: &str = "([^"]+)";', text))
     return names - {"BinlogPoller", "Connector"}
 

@@ -27,7 +27,7 @@ use aws_sdk_dynamodb::Client;
 
 use super::{now_ms, Acquire, Lease, OffsetStore, StoredState};
 use crate::error::{Error, Result};
-use crate::position::Checkpoint;
+use crate::model::Checkpoint;
 
 /// A [`OffsetStore`] in a DynamoDB table.
 #[derive(Debug, Clone)]
@@ -54,7 +54,7 @@ impl DynamoDbStore {
         endpoint: Option<&str>,
         region: Option<&str>,
     ) -> Result<Self> {
-        let mut conf = crate::aws::sdk_config(region, endpoint).await;
+        let mut conf = crate::platform::aws::sdk_config(region, endpoint).await;
         if conf.region().is_none() {
             if endpoint.is_some() {
                 // A local endpoint ignores the region; any valid one signs.

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use super::{acquire_in, commit_in, release_in, Acquire, Lease, OffsetStore, StoredState};
 use crate::error::{Error, Result};
-use crate::position::Checkpoint;
+use crate::model::Checkpoint;
 
 /// A [`OffsetStore`] in a local file.
 #[derive(Debug, Clone)]
@@ -131,7 +131,7 @@ impl OffsetStore for FileStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::position::BinlogPosition;
+    use crate::model::BinlogPosition;
 
     #[tokio::test]
     async fn file_store_persists_and_fences() {

@@ -25,7 +25,7 @@ pub use dynamodb::DynamoDbStore;
 pub use file::FileStore;
 
 use crate::error::{Error, Result};
-use crate::position::Checkpoint;
+use crate::model::Checkpoint;
 
 /// A held lease.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -303,7 +303,7 @@ impl OffsetStore for AnyStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::position::BinlogPosition;
+    use crate::model::BinlogPosition;
 
     fn cp(pos: u64) -> Checkpoint {
         Checkpoint::at(BinlogPosition::new("b.000001", pos), None)

@@ -29,8 +29,8 @@ use rskafka::BackoffConfig;
 
 use super::{partition_for, Sink};
 use crate::config::{Compression, Config, KafkaSasl, KafkaSecurity};
+use crate::encode::Record;
 use crate::error::{Error, Result};
-use crate::event::Record;
 
 /// Settings for [`KafkaSink`].
 #[derive(Debug, Clone)]
@@ -106,12 +106,15 @@ impl KafkaSink {
         let during = format!("connect ({})", describe(sec));
         let tls = match sec.protocol.tls() {
             true => Some(Arc::new(
-                crate::tls::kafka_client_config(sec.ssl_ca.as_deref(), sec.verify_hostname)
-                    .map_err(|reason| Error::Kafka {
-                        brokers: brokers.clone(),
-                        during: during.clone(),
-                        reason,
-                    })?,
+                crate::platform::tls::kafka_client_config(
+                    sec.ssl_ca.as_deref(),
+                    sec.verify_hostname,
+                )
+                .map_err(|reason| Error::Kafka {
+                    brokers: brokers.clone(),
+                    during: during.clone(),
+                    reason,
+                })?,
             )),
             false => None,
         };
@@ -343,10 +346,13 @@ async fn sasl_config(sasl: &KafkaSasl, first_broker: &str) -> Result<SaslConfig>
             }
         }
         KafkaSasl::AwsMskIam { region } => {
-            let signer =
-                crate::aws::IamSigner::load("MSK IAM token", region.as_deref(), first_broker)
-                    .await?;
-            let tokens = crate::aws::MskIamTokens::new(signer);
+            let signer = crate::platform::aws::IamSigner::load(
+                "MSK IAM token",
+                region.as_deref(),
+                first_broker,
+            )
+            .await?;
+            let tokens = crate::platform::aws::MskIamTokens::new(signer);
             let callback: OauthCallback = Arc::new(move || {
                 let tokens = tokens.clone();
                 Box::pin(async move {

@@ -16,8 +16,8 @@ use std::future::Future;
 
 pub use kafka::{describe as describe_kafka_security, KafkaSink};
 
+use crate::encode::Record;
 use crate::error::Result;
-use crate::event::Record;
 
 /// A destination for records.
 pub trait Sink: Send {

@@ -21,8 +21,8 @@ use mysql_common::binlog::value::BinlogValue;
 use mysql_common::constants::{ColumnType as MyType, GeometryType};
 use mysql_common::value::Value;
 
-use crate::change::{Cell, Column, ColumnType, SourceType, TableSchema};
-use crate::event::java_double;
+use crate::model::number::java_double;
+use crate::model::{Cell, Column, ColumnType, SourceType, TableSchema};
 
 /// MySQL's `binary` character set id: a string column with it is BINARY,
 /// VARBINARY or BLOB.

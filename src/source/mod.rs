@@ -4,7 +4,7 @@
 //! the position of its first event, which is where a partial transaction
 //! is re-read from), one `Rows` per binlog rows event (empty when the table
 //! is not captured, so the poller can count rows events for
-//! [`crate::position::TxProgress`]), and `Commit` with the position where the
+//! [`crate::model::TxProgress`]), and `Commit` with the position where the
 //! next transaction starts. Outside transactions the log may `Advance`
 //! (rotations, DDL, heartbeats), which moves the checkpoint without data.
 //!
@@ -36,9 +36,9 @@ pub use server::{
 };
 pub use snapshot::{cell_from_snapshot, Chunk, ChunkReader};
 
-use crate::change::{RowChange, SchemaChange};
 use crate::error::Result;
-use crate::position::BinlogPosition;
+use crate::model::BinlogPosition;
+use crate::model::{RowChange, SchemaChange};
 
 /// One step of the binlog, shaped for checkpointing.
 #[derive(Debug, Clone, PartialEq)]

@@ -13,8 +13,8 @@ use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
 use super::server::qerr;
-use crate::change::{Column, ColumnDefault, ColumnType, SourceType, TableSchema};
 use crate::error::Result;
+use crate::model::{Column, ColumnDefault, ColumnType, SourceType, TableSchema};
 
 /// A table's schema and the key its snapshot chunks are ordered by.
 #[derive(Debug, Clone)]

@@ -25,7 +25,7 @@ use mysql_async::{ClientIdentity, Conn, OptsBuilder, Row, SslOpts};
 
 use crate::config::{Config, SslMode};
 use crate::error::{Error, Result};
-use crate::position::{BinlogPosition, Checkpoint, GtidSet};
+use crate::model::{BinlogPosition, Checkpoint, GtidSet};
 
 /// Which server family we talk to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,7 +61,7 @@ pub struct ServerInfo {
 /// against `database.ssl.ca` (else the public web roots); `verify_identity`
 /// also checks that the certificate names `database.hostname`.
 pub async fn connect(config: &Config) -> Result<Conn> {
-    crate::tls::install_crypto_provider();
+    crate::platform::tls::install_crypto_provider();
     let ssl = ssl_opts(config);
     match try_connect(config, ssl.clone()).await {
         Err(Error::Connect {
@@ -78,7 +78,7 @@ pub async fn connect(config: &Config) -> Result<Conn> {
 /// A PEM given inline or as a path (the driver's `PathOrBuf`, which it
 /// does not export by name).
 fn pem<T: From<std::path::PathBuf> + From<Vec<u8>>>(value: &str) -> T {
-    if crate::tls::is_inline_pem(value) {
+    if crate::platform::tls::is_inline_pem(value) {
         T::from(value.as_bytes().to_vec())
     } else {
         T::from(std::path::PathBuf::from(value))
@@ -109,7 +109,7 @@ fn ssl_opts(config: &Config) -> Option<SslOpts> {
 /// The signer for RDS IAM tokens, loaded once per process: the credential
 /// chain caches and refreshes credentials, so every connection after the
 /// first signs without I/O.
-static IAM_SIGNER: tokio::sync::OnceCell<crate::aws::IamSigner> =
+static IAM_SIGNER: tokio::sync::OnceCell<crate::platform::aws::IamSigner> =
     tokio::sync::OnceCell::const_new();
 
 /// The password for a new connection: `database.password`, or a freshly
@@ -120,14 +120,14 @@ async fn password(config: &Config) -> Result<String> {
     };
     let signer = IAM_SIGNER
         .get_or_try_init(|| {
-            crate::aws::IamSigner::load(
+            crate::platform::aws::IamSigner::load(
                 "RDS IAM database auth token",
                 iam.region.as_deref(),
                 &config.hostname,
             )
         })
         .await?;
-    crate::aws::rds_token(signer, &config.hostname, config.port, &config.user).await
+    crate::platform::aws::rds_token(signer, &config.hostname, config.port, &config.user).await
 }
 
 async fn try_connect(config: &Config, ssl: Option<SslOpts>) -> Result<Conn> {

@@ -31,10 +31,10 @@ use mysql_async::{Conn, Params, Value};
 
 use super::schema::{load_table, TableInfo};
 use super::server::{connect, current_position, qerr};
-use crate::change::{Cell, ColumnType};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::position::{BinlogPosition, KeyValue};
+use crate::model::{BinlogPosition, KeyValue};
+use crate::model::{Cell, ColumnType};
 
 /// MySQL's `ER_LOCK_WAIT_TIMEOUT`.
 const LOCK_WAIT_TIMEOUT: u16 = 1205;

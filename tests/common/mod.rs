@@ -14,12 +14,22 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use binlog_poller::offsets::{AnyStore, FileStore};
-use binlog_poller::poller::{poll_once, PollSummary};
+use binlog_poller::pipeline::{poll_once, PollSummary};
 use binlog_poller::Config;
 use mysql_async::prelude::Queryable;
 use rskafka::client::partition::UnknownTopicHandling;
 use rskafka::client::ClientBuilder;
 use serde_json::Value;
+
+/// The workspace root (this file also serves `functions/poller`'s tests,
+/// whose manifest dir is two levels down).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .find(|d| d.join("scripts/dev-services.sh").exists())
+        .expect("the workspace root holds scripts/dev-services.sh")
+        .to_path_buf()
+}
 
 /// Addresses of the running dev services.
 #[derive(Debug, Clone)]
@@ -31,7 +41,7 @@ impl Services {
     /// Loads `target/dev-services.env`; `None` (test skipped) when the
     /// services are not running and `BP_REQUIRE_SERVICES` is not set.
     pub fn get() -> Option<Self> {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/dev-services.env");
+        let path = workspace_root().join("target/dev-services.env");
         let required = std::env::var("BP_REQUIRE_SERVICES").is_ok_and(|v| v == "1");
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
@@ -296,7 +306,12 @@ impl Connector {
     /// Runs the CLI with this connector's config file.
     pub fn cli(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let cfg = self.config_file();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_binlog-poller"));
+        // Cargo sets the variable for the root crate's tests only; this file
+        // also serves `functions/poller`'s, which never run the CLI.
+        let Some(bin) = option_env!("CARGO_BIN_EXE_binlog-poller") else {
+            panic!("the CLI is built for the root crate's integration tests only")
+        };
+        let mut cmd = Command::new(bin);
         cmd.args(args).arg("--config").arg(&cfg);
         for (k, v) in env {
             cmd.env(k, v);
@@ -397,7 +412,7 @@ pub fn read_with_confluent_from(
     prefix: &str,
     settings: &[String],
 ) -> Vec<Value> {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/kafka_read.py");
+    let script = workspace_root().join("scripts/kafka_read.py");
     run_ok(
         Command::new(services.python())
             .arg(script)

@@ -1,10 +1,11 @@
 //! AWS Lambda entry point: wires `lambda_runtime` to the library. All the
-//! work happens in `binlog_poller::lambda`.
+//! work happens in the `poller` library next to it and in `binlog_poller`.
 
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::Value;
 
-use binlog_poller::lambda::{handle_invocation, load_config};
+use binlog_poller::platform::{secrets, telemetry};
+use poller::{handle_invocation, load_config};
 
 /// A failed invocation, typed for retries and alarms: `Retryable` errors
 /// (broker or network trouble, a lease conflict) heal on a later
@@ -22,18 +23,18 @@ impl From<Failure> for Diagnostic {
                 "NonRetryable"
             }
             .into(),
-            error_message: binlog_poller::secrets::redact(&f.0.to_string()),
+            error_message: secrets::redact(&f.0.to_string()),
         }
     }
 }
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    binlog_poller::telemetry::init();
+    telemetry::init();
     let config = match load_config().await {
         Ok(c) => c,
         Err(e) => {
-            tracing::error!(error = %binlog_poller::secrets::redact(&e.to_string()), "invalid configuration");
+            tracing::error!(error = %secrets::redact(&e.to_string()), "invalid configuration");
             return Err(e.into());
         }
     };

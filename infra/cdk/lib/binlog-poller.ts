@@ -15,7 +15,7 @@
 // - The log group with a retention, the alarms (errors, throttles, replication lag, no
 //   successful poll) and a dashboard, all on the metrics the function writes as CloudWatch
 //   Embedded Metric Format lines (namespace BinlogPoller, dimension Connector; the names
-//   are constants in src/telemetry.rs, which a test holds this file to).
+//   are constants in src/platform/telemetry.rs, which a test holds this file to).
 // - Least-privilege IAM: rds-db:connect for the one database user (with IAM auth),
 //   kafka-cluster actions on the connector's topics only (with MSK IAM),
 //   secretsmanager:GetSecretValue on the named secrets, DynamoDB item access on the one table.
@@ -37,7 +37,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { RustFunction } from 'cargo-lambda-cdk';
 import { Construct } from 'constructs';
 
-/** CloudWatch names the function writes (src/telemetry.rs `metrics`). */
+/** CloudWatch names the function writes (src/platform/telemetry.rs `metrics`). */
 export const METRICS = {
   namespace: 'BinlogPoller',
   dimension: 'Connector',

@@ -227,8 +227,8 @@ describe('alarms and dashboard', () => {
   });
 });
 
-test('metric names are the ones src/telemetry.rs writes, and the README shows the same query', () => {
-  const telemetry = fs.readFileSync(path.join(REPO, 'src', 'telemetry.rs'), 'utf8');
+test('metric names are the ones src/platform/telemetry.rs writes, and the README shows the same query', () => {
+  const telemetry = fs.readFileSync(path.join(REPO, 'src', 'platform', 'telemetry.rs'), 'utf8');
   const consts = [...telemetry.matchAll(/pub const [A-Z_]+: &str = "([^"]+)";/g)].map((m) => m[1]);
   expect([...consts].sort()).toEqual([...Object.values(METRICS)].sort());
   const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');

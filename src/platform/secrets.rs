@@ -205,7 +205,7 @@ impl AwsSecrets {
     /// (with only a local endpoint set, any region signs).
     pub async fn connect() -> Result<Self> {
         use aws_config::Region;
-        let mut conf = crate::aws::sdk_config(None, None).await;
+        let mut conf = crate::platform::aws::sdk_config(None, None).await;
         if conf.region().is_none() {
             let local = ["AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL"]
                 .iter()

@@ -99,7 +99,7 @@ pub fn emf_line(connector: &str, values: &[(&str, &str, Option<f64>)], now_ms: u
 
 /// The metrics of a finished poll.
 pub fn poll_metrics(
-    s: &crate::poller::PollSummary,
+    s: &crate::pipeline::PollSummary,
 ) -> Vec<(&'static str, &'static str, Option<f64>)> {
     use metrics::*;
     vec![

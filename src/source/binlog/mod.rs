@@ -41,10 +41,10 @@ use super::decode::{cell_from_binlog, table_schema_from_tme};
 use super::schema::{load_defaults, load_table, table_change_json, TableDefaults};
 use super::server::{connect, qerr, Flavor};
 use super::{DdlEvent, Source, SourceEvent};
-use crate::change::{Cell, Op, RowChange, SchemaChange, SourceInfo, TableSchema};
 use crate::config::{Config, FailureMode, TableFilter};
 use crate::error::{Error, Result};
-use crate::position::{BinlogPosition, GtidSet, TxProgress};
+use crate::model::{BinlogPosition, GtidSet, TxProgress};
+use crate::model::{Cell, Op, RowChange, SchemaChange, SourceInfo, TableSchema};
 
 /// Where a dump starts.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -260,7 +260,7 @@ pub struct TxProgress {
     /// Transaction metadata counters so far (`provide.transaction.metadata`),
     /// so `total_order` continues where the previous poll stopped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tx_meta: Option<crate::event::TxCounter>,
+    pub tx_meta: Option<TxCounter>,
 }
 
 /// A value of a key column, as stored in a snapshot cursor.
@@ -388,6 +388,55 @@ impl FromStr for Checkpoint {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         serde_json::from_str(s).map_err(|_| perr("checkpoint", s, "not a checkpoint JSON object"))
+    }
+}
+
+/// Transaction bookkeeping for `provide.transaction.metadata`: the
+/// transaction's id and how many data events it produced, in total and
+/// per table. Kept in the checkpoint for a partly published transaction so
+/// the orders continue where they stopped.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct TxCounter {
+    /// Debezium's transaction id: the GTID, else `<file>_<pos>` of its start.
+    pub id: String,
+    /// Transaction timestamp, ms since the epoch.
+    #[serde(default)]
+    pub ts_ms: i64,
+    /// Whether BEGIN was emitted (it is emitted before the first data event).
+    #[serde(default)]
+    pub begun: bool,
+    /// Data events so far.
+    #[serde(default)]
+    pub total: u64,
+    /// Data events so far per `db.table`, in order of first appearance.
+    #[serde(default)]
+    pub per_table: Vec<(String, u64)>,
+}
+
+impl TxCounter {
+    /// A new transaction.
+    pub fn new(id: String, ts_ms: i64) -> Self {
+        Self {
+            id,
+            ts_ms,
+            ..Self::default()
+        }
+    }
+
+    /// Counts one event of `collection`; returns (total_order, data_collection_order).
+    pub(crate) fn next(&mut self, collection: &str) -> (u64, u64) {
+        self.total += 1;
+        let n = match self.per_table.iter_mut().find(|(c, _)| c == collection) {
+            Some((_, n)) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                self.per_table.push((collection.to_string(), 1));
+                1
+            }
+        };
+        (self.total, n)
     }
 }
 

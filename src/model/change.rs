@@ -3,13 +3,13 @@
 //! The source turns binlog rows events into [`RowChange`]s: a table schema
 //! (shared, built once per table map), an operation and the before/after
 //! images as [`Cell`]s. Cells are typed by MySQL's storage, not by Kafka
-//! Connect's: the encoder in [`crate::event`] decides how each column type
+//! Connect's: the encoder in [`crate::encode`] decides how each column type
 //! appears in Debezium's JSON, so the decoding of the binlog and the shape of
 //! the output can be tested apart.
 
 use std::sync::Arc;
 
-use crate::position::BinlogPosition;
+use crate::model::BinlogPosition;
 
 /// MySQL column types, with what the encoder needs to map them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -219,7 +219,8 @@ impl Cell {
         second: u8,
         micros: u32,
     ) -> Self {
-        let days = crate::event::days_from_civil(i64::from(year), u32::from(month), u32::from(day));
+        let days =
+            crate::model::time::days_from_civil(i64::from(year), u32::from(month), u32::from(day));
         Cell::Timestamp {
             secs: days * 86_400
                 + i64::from(hour) * 3600

@@ -1,8 +1,10 @@
 //! What a Lambda invocation does, independent of the Lambda runtime crate.
 //!
-//! The function binary (`functions/poller`) only forwards the event payload
-//! and deadline here and maps the error to Lambda's `errorType`
-//! (`Retryable` / `NonRetryable`, see [`crate::Error::is_retryable`]).
+//! `main.rs` only forwards the event payload and deadline here and maps the
+//! error to Lambda's `errorType` (`Retryable` / `NonRetryable`, see
+//! [`binlog_poller::Error::is_retryable`]). Everything else is the
+//! library's: this crate picks the action, bounds it by the invocation's
+//! deadline and reports it the way CloudWatch reads it.
 //!
 //! Accepted payloads: an EventBridge scheduled event (`"detail-type":
 //! "Scheduled Event"`, or any payload without `action`), `{"action":
@@ -15,7 +17,7 @@
 //! Every invocation writes one structured summary log line (`invocation
 //! finished` with the action, outcome and figures; never row values), and a
 //! poll writes one CloudWatch Embedded Metric Format line on stdout
-//! ([`crate::telemetry::emf_line`]), which CloudWatch Logs turns into the
+//! ([`binlog_poller::platform::telemetry::emf_line`]), which CloudWatch Logs turns into the
 //! `BinlogPoller` metrics the alarms watch. The poll's budget is
 //! the invocation deadline minus a margin (`BINLOG_POLLER_DEADLINE_MARGIN_MS`,
 //! default 5 s: enough to release the lease and return), and never more
@@ -25,11 +27,11 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::Value;
 
-use crate::config::ConfigProblems;
-use crate::error::{Error, Result};
-use crate::offsets::AnyStore;
-use crate::poller::poll_once;
-use crate::Config;
+use binlog_poller::config::ConfigProblems;
+use binlog_poller::offsets::AnyStore;
+use binlog_poller::pipeline::poll_once;
+use binlog_poller::platform::{secrets, telemetry};
+use binlog_poller::{Config, Error, Result};
 
 /// Default time kept free between the end of the poll and the deadline.
 pub const DEFAULT_DEADLINE_MARGIN: Duration = Duration::from_secs(5);
@@ -108,11 +110,11 @@ async fn run_action(
             // Boxed: the poll's state machine is large and deeply nested.
             match Box::pin(poll_once(config, &store, Instant::now() + budget)).await {
                 Ok(summary) => {
-                    emit_metrics(&config.name, &crate::telemetry::poll_metrics(&summary));
+                    emit_metrics(&config.name, &telemetry::poll_metrics(&summary));
                     Ok(serde_json::to_value(summary).unwrap_or(Value::Null))
                 }
                 Err(e) => {
-                    use crate::telemetry::metrics::FAILED_POLLS;
+                    use telemetry::metrics::FAILED_POLLS;
                     emit_metrics(&config.name, &[(FAILED_POLLS, "Count", Some(1.0))]);
                     Err(e)
                 }
@@ -130,7 +132,7 @@ async fn run_action(
                 })
                 .unwrap_or_default();
             let store = AnyStore::open(config).await?;
-            let cp = crate::poller::request_snapshot(config, &store, &tables).await?;
+            let cp = binlog_poller::ops::request_snapshot(config, &store, &tables).await?;
             let queued: Vec<String> = cp
                 .snapshot
                 .iter()
@@ -140,11 +142,11 @@ async fn run_action(
         }
         "status" => {
             let store = AnyStore::open(config).await?;
-            let status = crate::poller::status(config, &store).await?;
+            let status = binlog_poller::ops::status(config, &store).await?;
             Ok(serde_json::to_value(status).unwrap_or(Value::Null))
         }
         "validate" => {
-            let checks = crate::poller::validate(config).await;
+            let checks = binlog_poller::ops::validate(config).await;
             let ok = checks.iter().all(|c| c.ok);
             Ok(serde_json::json!({"connector": config.name, "ok": ok, "checks": checks}))
         }
@@ -161,7 +163,7 @@ fn emit_metrics(connector: &str, values: &[(&str, &str, Option<f64>)]) {
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap_or_default()
         .as_millis();
-    println!("{}", crate::telemetry::emf_line(connector, values, now_ms));
+    println!("{}", telemetry::emf_line(connector, values, now_ms));
 }
 
 /// The one summary line per invocation (Logs Insights:
@@ -192,7 +194,7 @@ fn log_summary(config: &Config, action: &str, result: &Result<Value>, took: Dura
             outcome = "error",
             took_ms,
             retryable = e.is_retryable(),
-            error = %crate::secrets::redact(&e.to_string()),
+            error = %secrets::redact(&e.to_string()),
             "invocation finished"
         ),
     }

@@ -28,44 +28,11 @@
 use base64::Engine as _;
 use serde_json::{json, Map, Value as Json};
 
-use crate::change::{Cell, Column, ColumnDefault, ColumnType};
-use crate::config::{BigIntUnsignedMode, BinaryMode, Config, DecimalMode, TimePrecisionMode};
-
-/// The type-mapping modes of a connector.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TypeOptions {
-    /// `decimal.handling.mode`.
-    pub decimal: DecimalMode,
-    /// `bigint.unsigned.handling.mode`.
-    pub bigint_unsigned: BigIntUnsignedMode,
-    /// `binary.handling.mode`.
-    pub binary: BinaryMode,
-    /// `time.precision.mode`.
-    pub time: TimePrecisionMode,
-}
-
-impl Default for TypeOptions {
-    /// Debezium's defaults.
-    fn default() -> Self {
-        Self {
-            decimal: DecimalMode::Precise,
-            bigint_unsigned: BigIntUnsignedMode::Long,
-            binary: BinaryMode::Bytes,
-            time: TimePrecisionMode::AdaptiveTimeMicroseconds,
-        }
-    }
-}
-
-impl From<&Config> for TypeOptions {
-    fn from(c: &Config) -> Self {
-        Self {
-            decimal: c.decimal_mode,
-            bigint_unsigned: c.bigint_unsigned_mode,
-            binary: c.binary_mode,
-            time: c.time_precision_mode,
-        }
-    }
-}
+use super::envelope::write_json_str;
+use super::options::{BigIntUnsignedMode, BinaryMode, DecimalMode, TimePrecisionMode, TypeOptions};
+use crate::model::number::{java_double, java_float};
+use crate::model::time::{days_from_civil_checked, zoned_timestamp};
+use crate::model::{Cell, Column, ColumnDefault, ColumnType};
 
 const DECIMAL: &str = "org.apache.kafka.connect.data.Decimal";
 
@@ -348,14 +315,14 @@ pub fn write_cell(buf: &mut Vec<u8>, col: &Column, cell: &Cell, o: &TypeOptions)
                 Some(bytes) => write_b64(buf, &bytes),
                 None => null(buf),
             },
-            DecimalMode::String => super::write_json_str(buf, s),
+            DecimalMode::String => write_json_str(buf, s),
             DecimalMode::Double => match s.trim().parse::<f64>() {
                 Ok(d) => buf.extend_from_slice(java_double(d).as_bytes()),
                 Err(_) => null(buf),
             },
         },
-        (Cell::Decimal(s), _) => super::write_json_str(buf, s),
-        (Cell::Text(s), _) => super::write_json_str(buf, s),
+        (Cell::Decimal(s), _) => write_json_str(buf, s),
+        (Cell::Text(s), _) => write_json_str(buf, s),
         (Cell::Bytes(b), ColumnType::Bit { bits }) => {
             if *bits == 1 {
                 let on = b.iter().any(|&x| x != 0);
@@ -391,7 +358,7 @@ pub fn write_cell(buf: &mut Vec<u8>, col: &Column, cell: &Cell, o: &TypeOptions)
             }
         }
         (Cell::Bytes(b), ColumnType::String { .. } | ColumnType::Unsupported { .. }) => {
-            super::write_json_str(buf, &String::from_utf8_lossy(b))
+            write_json_str(buf, &String::from_utf8_lossy(b))
         }
         (Cell::Bytes(b), ColumnType::Bytes { fixed }) => {
             let padded;
@@ -448,10 +415,10 @@ pub fn write_cell(buf: &mut Vec<u8>, col: &Column, cell: &Cell, o: &TypeOptions)
             null(buf)
         }
         (Cell::Timestamp { secs, micros }, ColumnType::Timestamp { fsp }) => {
-            super::write_json_str(buf, &zoned_timestamp(*secs, *micros, *fsp));
+            write_json_str(buf, &zoned_timestamp(*secs, *micros, *fsp));
         }
         (Cell::Timestamp { secs, micros }, _) => {
-            super::write_json_str(buf, &zoned_timestamp(*secs, *micros, 6))
+            write_json_str(buf, &zoned_timestamp(*secs, *micros, 6))
         }
         (Cell::Time { micros }, _) if connect => {
             let _ = write!(buf, "{}", micros / 1000);
@@ -462,16 +429,16 @@ pub fn write_cell(buf: &mut Vec<u8>, col: &Column, cell: &Cell, o: &TypeOptions)
         (Cell::Year(y), _) => {
             let _ = write!(buf, "{y}");
         }
-        (Cell::Json(s), _) => super::write_json_str(buf, s),
+        (Cell::Json(s), _) => write_json_str(buf, s),
         (Cell::Enum(i), ColumnType::Enum { values }) => {
             let label = (*i as usize).checked_sub(1).and_then(|i| values.get(i));
             match label {
-                Some(l) => super::write_json_str(buf, l),
-                None if *i == 0 => super::write_json_str(buf, ""),
-                None => super::write_json_str(buf, &i.to_string()),
+                Some(l) => write_json_str(buf, l),
+                None if *i == 0 => write_json_str(buf, ""),
+                None => write_json_str(buf, &i.to_string()),
             }
         }
-        (Cell::Enum(i), _) => super::write_json_str(buf, &i.to_string()),
+        (Cell::Enum(i), _) => write_json_str(buf, &i.to_string()),
         (Cell::Set(bits), ColumnType::Set { values }) => {
             let labels: Vec<&str> = values
                 .iter()
@@ -479,9 +446,9 @@ pub fn write_cell(buf: &mut Vec<u8>, col: &Column, cell: &Cell, o: &TypeOptions)
                 .filter(|(i, _)| *i < 64 && bits & (1u64 << i) != 0)
                 .map(|(_, v)| v.as_str())
                 .collect();
-            super::write_json_str(buf, &labels.join(","));
+            write_json_str(buf, &labels.join(","));
         }
-        (Cell::Set(bits), _) => super::write_json_str(buf, &bits.to_string()),
+        (Cell::Set(bits), _) => write_json_str(buf, &bits.to_string()),
     }
 }
 
@@ -524,58 +491,6 @@ fn write_binary(buf: &mut Vec<u8>, b: &[u8], mode: BinaryMode) {
     }
 }
 
-/// A double as Java's `Double.toString` prints it (what Jackson writes for
-/// Kafka Connect): plain between 10^-3 and 10^7, else `d.dddE±n`; always
-/// at least one fraction digit; NaN and infinities become `null`.
-pub fn java_double(v: f64) -> String {
-    java_number(
-        v.is_finite(),
-        v == 0.0,
-        v.abs(),
-        || format!("{v}"),
-        || format!("{v:e}"),
-    )
-}
-
-/// A float as Java's `Float.toString` prints it.
-pub fn java_float(v: f32) -> String {
-    java_number(
-        v.is_finite(),
-        v == 0.0,
-        f64::from(v.abs()),
-        || format!("{v}"),
-        || format!("{v:e}"),
-    )
-}
-
-fn java_number(
-    finite: bool,
-    zero: bool,
-    abs: f64,
-    plain: impl Fn() -> String,
-    sci: impl Fn() -> String,
-) -> String {
-    if !finite {
-        return "null".into();
-    }
-    if zero || (1e-3..1e7).contains(&abs) {
-        let mut s = plain();
-        if !s.contains('.') {
-            s.push_str(".0");
-        }
-        return s;
-    }
-    // Rust's `{:e}` gives the shortest digits: `1.5e10`, `1e-7`.
-    let s = sci();
-    let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
-    let mantissa = if mantissa.contains('.') {
-        mantissa.to_string()
-    } else {
-        format!("{mantissa}.0")
-    };
-    format!("{mantissa}E{exp}")
-}
-
 fn zero_date(buf: &mut Vec<u8>, col: &Column) {
     if col.nullable {
         buf.extend_from_slice(b"null");
@@ -593,60 +508,6 @@ fn write_b64(buf: &mut Vec<u8>, bytes: &[u8]) {
         .unwrap_or(0);
     buf.truncate(start + n);
     buf.push(b'"');
-}
-
-/// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's
-/// `days_from_civil`).
-pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (i64::from(m) + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date for a day count (inverse of [`days_from_civil`]).
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-fn days_from_civil_checked(y: u16, m: u8, d: u8) -> Option<i64> {
-    // Zero dates and zero-in-date values (2024-00-10) have no day count.
-    if m == 0 || d == 0 || m > 12 || d > 31 {
-        return None;
-    }
-    Some(days_from_civil(i64::from(y), u32::from(m), u32::from(d)))
-}
-
-/// `2024-05-01T10:11:12.345Z`: UTC with `fsp` fraction digits.
-pub fn zoned_timestamp(secs: i64, micros: u32, fsp: u8) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    let mut s = format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60
-    );
-    if fsp > 0 {
-        let frac = format!("{micros:06}");
-        s.push('.');
-        s.push_str(&frac[..usize::from(fsp.min(6))]);
-    }
-    s.push('Z');
-    s
 }
 
 /// The unscaled value of a decimal string at `scale`, as Kafka Connect's
@@ -726,19 +587,6 @@ mod tests {
         let mut b = Vec::new();
         write_cell(&mut b, &col(ty, nullable), &cell, &TypeOptions::default());
         String::from_utf8(b).unwrap()
-    }
-
-    #[test]
-    fn civil_conversions() {
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
-        assert_eq!(days_from_civil(1969, 12, 31), -1);
-        assert_eq!(civil_from_days(11_017), (2000, 3, 1));
-        assert_eq!(zoned_timestamp(0, 0, 0), "1970-01-01T00:00:00Z");
-        assert_eq!(
-            zoned_timestamp(1_714_558_272, 345_000, 3),
-            "2024-05-01T10:11:12.345Z"
-        );
     }
 
     #[test]
@@ -865,23 +713,6 @@ mod tests {
     }
 
     #[test]
-    fn numbers_print_as_java_does() {
-        assert_eq!(java_double(1.0), "1.0");
-        assert_eq!(java_double(0.5), "0.5");
-        assert_eq!(java_double(1234567.0), "1234567.0");
-        assert_eq!(java_double(1e7), "1.0E7");
-        assert_eq!(java_double(1e300), "1.0E300");
-        assert_eq!(java_double(0.001), "0.001");
-        assert_eq!(java_double(1e-4), "1.0E-4");
-        assert_eq!(java_double(-2.5e-7), "-2.5E-7");
-        assert_eq!(java_double(-0.0), "-0.0");
-        assert_eq!(java_double(f64::NAN), "null");
-        assert_eq!(java_float(0.1), "0.1");
-        assert_eq!(java_float(-3.4e38), "-3.4E38");
-        assert_eq!(java_float(16777216.0), "1.6777216E7");
-    }
-
-    #[test]
     fn bits_are_little_endian_and_padded() {
         let ty = ColumnType::Bit { bits: 12 };
         assert_eq!(
@@ -916,10 +747,5 @@ mod tests {
             }
         }
 
-        #[test]
-        fn civil_round_trip(days in -1_000_000i64..1_000_000) {
-            let (y, m, d) = civil_from_days(days);
-            prop_assert_eq!(days_from_civil(y, m, d), days);
-        }
     }
 }

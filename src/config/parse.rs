@@ -1,0 +1,565 @@
+//! [`Config::from_json`]: a registration JSON to a validated [`Config`].
+//!
+//! Sections of keys are read one after another through the key
+//! [`Reader`], which collects every problem instead of stopping at the
+//! first; the keys nobody asked for are reported as unknown at the end.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::Value as Json;
+
+use super::reader::{
+    substitute_env, Reader, MASK_CHARS, MASK_HASH, OVERRIDE_PREFIX, TRUNCATE_CHARS,
+};
+use super::*;
+use crate::encode::{ColumnMask, HashAlgorithm};
+
+const JSON_CONVERTER: &str = "org.apache.kafka.connect.json.JsonConverter";
+const MYSQL_CONNECTOR: &str = "io.debezium.connector.mysql.MySqlConnector";
+
+impl Config {
+    /// Parses a registration JSON (`{"name": ..., "config": {...}}`), or a bare
+    /// config object with a `name` key, substituting `${env:NAME}` from
+    /// `env`. Returns every problem at once.
+    pub fn from_json(
+        text: &str,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigProblems> {
+        let root: Json = serde_json::from_str(text)
+            .map_err(|e| ConfigProblems(vec![format!("config is not valid JSON: {e}")]))?;
+        let Json::Object(mut root) = root else {
+            return Err(ConfigProblems(vec![
+                "config must be a JSON object {\"name\": ..., \"config\": {...}}".into(),
+            ]));
+        };
+        let mut problems = Vec::new();
+        let (name, obj) = match root.remove("config") {
+            Some(Json::Object(cfg)) => {
+                let name = match root.remove("name") {
+                    Some(Json::String(s)) => Some(s),
+                    _ => None,
+                };
+                for k in root.keys() {
+                    problems.push(format!(
+                        "unknown top-level key {k:?}; expected \"name\" and \"config\""
+                    ));
+                }
+                (name, cfg)
+            }
+            Some(_) => {
+                return Err(ConfigProblems(vec![
+                    "\"config\" must be a JSON object".into()
+                ]));
+            }
+            None => {
+                let name = match root.remove("name") {
+                    Some(Json::String(s)) => Some(s),
+                    _ => None,
+                };
+                (name, root)
+            }
+        };
+
+        let mut raw: BTreeMap<String, String> = BTreeMap::new();
+        for (k, v) in obj {
+            let s = match v {
+                Json::String(s) => s,
+                Json::Number(n) => n.to_string(),
+                Json::Bool(b) => b.to_string(),
+                Json::Null => continue,
+                _ => {
+                    problems.push(format!("{k}: value must be a string, number or boolean"));
+                    continue;
+                }
+            };
+            match substitute_env(&s, &env) {
+                Ok(s) => {
+                    raw.insert(k, s);
+                }
+                Err(var) => problems.push(format!(
+                    "{k}: environment variable {var} referenced by ${{env:{var}}} is not set"
+                )),
+            }
+        }
+
+        // Unknown keys are reported where they always were: before the
+        // problems of the keys that were read.
+        let unknown_at = problems.len();
+        let mut r = Reader::new(&raw, &mut problems);
+        let name = name.unwrap_or_default();
+        if name.is_empty() {
+            r.problems.push(
+                "name: the connector needs a non-empty \"name\" (it keys the stored offsets)"
+                    .into(),
+            );
+        }
+        if let Some(c) = r.opt_str("connector.class") {
+            if c != MYSQL_CONNECTOR {
+                r.problems.push(format!(
+                    "connector.class: only {MYSQL_CONNECTOR} is supported, got {c:?}"
+                ));
+            }
+        }
+        if let Some(t) = r.opt_str("tasks.max") {
+            if t != "1" {
+                r.problems.push(
+                    "tasks.max: the MySQL connector always runs one task; set 1 or remove it"
+                        .into(),
+                );
+            }
+        }
+        for key in ["key.converter", "value.converter"] {
+            if let Some(c) = r.opt_str(key) {
+                if c != JSON_CONVERTER {
+                    r.problems.push(format!(
+                        "{key}: only {JSON_CONVERTER} is supported, got {c:?}"
+                    ));
+                }
+            }
+        }
+
+        let hostname = r.required("database.hostname");
+        let port = r.parse_or("database.port", 3306u16);
+        let user = r.required("database.user");
+        let password = Secret::new(r.opt_str("database.password").unwrap_or_default());
+        let server_id = r.parse_or("database.server.id", default_server_id(&name));
+        if server_id == 0 {
+            r.problems.push(
+                "database.server.id: must be a positive number, unique among the server's replicas"
+                    .into(),
+            );
+        }
+        let topic_prefix = match (r.opt_str("topic.prefix"), r.opt_str("database.server.name")) {
+            (Some(p), _) | (None, Some(p)) => p,
+            (None, None) => {
+                r.problems.push(
+                    "topic.prefix: required (the prefix of every topic name, e.g. \"dbserver1\")"
+                        .into(),
+                );
+                String::new()
+            }
+        };
+        if !topic_prefix.is_empty()
+            && !topic_prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        {
+            r.problems.push(format!(
+                "topic.prefix: {topic_prefix:?} may only contain letters, digits, '.', '_' and '-' (Kafka topic rules)"
+            ));
+        }
+        let filter = TableFilter {
+            database_include: r.patterns("database.include.list"),
+            database_exclude: r.patterns("database.exclude.list"),
+            table_include: r.patterns("table.include.list"),
+            table_exclude: r.patterns("table.exclude.list"),
+            raw: [
+                r.opt_str("database.include.list"),
+                r.opt_str("database.exclude.list"),
+                r.opt_str("table.include.list"),
+                r.opt_str("table.exclude.list"),
+            ],
+        };
+        if filter.database_include.is_some() && filter.database_exclude.is_some() {
+            r.problems
+                .push("database.include.list and database.exclude.list cannot both be set".into());
+        }
+        if filter.table_include.is_some() && filter.table_exclude.is_some() {
+            r.problems
+                .push("table.include.list and table.exclude.list cannot both be set".into());
+        }
+        let snapshot_mode = match r.opt_str("snapshot.mode") {
+            None => SnapshotMode::Initial,
+            Some(s) => SnapshotMode::parse(&s).unwrap_or_else(|| {
+                r.problems.push(format!(
+                    "snapshot.mode: unknown mode {s:?}; one of initial, initial_only, when_needed, no_data, recovery, never, always"
+                ));
+                SnapshotMode::Initial
+            }),
+        };
+        let tombstones_on_delete = r.bool_or("tombstones.on.delete", true);
+        let key_schemas = r.bool_or("key.converter.schemas.enable", true);
+        let value_schemas = r.bool_or("value.converter.schemas.enable", true);
+        let kafka_bootstrap: Vec<String> = r
+            .required("kafka.bootstrap.servers")
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
+        for b in &kafka_bootstrap {
+            if !b
+                .rsplit_once(':')
+                .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok())
+            {
+                r.problems
+                    .push(format!("kafka.bootstrap.servers: {b:?} is not host:port"));
+            }
+        }
+        let compression = match r.opt_str("kafka.compression.type").as_deref() {
+            None | Some("none") => Compression::None,
+            Some("gzip") => Compression::Gzip,
+            Some("snappy") => Compression::Snappy,
+            Some("lz4") => Compression::Lz4,
+            Some("zstd") => Compression::Zstd,
+            Some(other) => {
+                r.problems.push(format!(
+                    "kafka.compression.type: unknown {other:?}; one of none, gzip, snappy, lz4, zstd"
+                ));
+                Compression::None
+            }
+        };
+        let kafka_timeout = r.millis_or("kafka.request.timeout.ms", 30_000);
+        let kafka_max_record_bytes = r.parse_or("kafka.max.request.size", 1_048_576usize);
+        let partitions = r.parse_or("topic.creation.default.partitions", 1i32);
+        if partitions < 1 {
+            r.problems
+                .push("topic.creation.default.partitions: must be at least 1".into());
+        }
+        let replication_factor = r.parse_or("topic.creation.default.replication.factor", -1i16);
+        if replication_factor == 0 || replication_factor < -1 {
+            r.problems.push("topic.creation.default.replication.factor: must be -1 (broker default) or at least 1".into());
+        }
+        // Every key of every storage is asked for, so a key of the storage
+        // not chosen is not reported as unknown.
+        let dynamodb_table = r.opt_str("offset.storage.dynamodb.table");
+        let dynamodb_endpoint = r.opt_str("offset.storage.dynamodb.endpoint");
+        let dynamodb_region = r.opt_str("offset.storage.dynamodb.region");
+        let offsets_file = r.opt_str("offset.storage.file.filename");
+        let offsets = match r.opt_str("offset.storage").as_deref() {
+            Some("dynamodb") => OffsetStorage::DynamoDb {
+                table: dynamodb_table.unwrap_or_else(|| "binlog-poller-offsets".into()),
+                endpoint: dynamodb_endpoint,
+                region: dynamodb_region,
+            },
+            Some("file") | None => match offsets_file {
+                Some(path) => OffsetStorage::File { path },
+                None => {
+                    r.problems.push(
+                        "offset.storage.file.filename: required with offset.storage=file (the default); or set offset.storage=dynamodb".into(),
+                    );
+                    OffsetStorage::File {
+                        path: String::new(),
+                    }
+                }
+            },
+            Some(other) => {
+                r.problems.push(format!(
+                    "offset.storage: unknown {other:?}; one of dynamodb, file"
+                ));
+                OffsetStorage::File {
+                    path: String::new(),
+                }
+            }
+        };
+        let offset_flush_interval = r.millis_or("offset.flush.interval.ms", 10_000);
+        let poll_max_duration = r.millis_or("poll.max.duration.ms", 60_000);
+        if poll_max_duration < Duration::from_millis(100) {
+            r.problems
+                .push("poll.max.duration.ms: must be at least 100".into());
+        }
+        let poll_max_events = r.opt_parse::<u64>("poll.max.events").filter(|&n| n > 0);
+        let poll_interval = r.millis_or("poll.interval.ms", 1_000);
+        let max_batch_records = r.parse_or("max.batch.size", 8192usize);
+        if max_batch_records == 0 {
+            r.problems.push("max.batch.size: must be at least 1".into());
+        }
+        let connect_timeout = r.millis_or("connect.timeout.ms", 30_000);
+        let fetch_size = r.opt_parse::<usize>("snapshot.fetch.size");
+        let chunk_size = r.parse_or("incremental.snapshot.chunk.size", 4096usize);
+        let snapshot_chunk_size = fetch_size.unwrap_or(chunk_size);
+        if snapshot_chunk_size == 0 {
+            r.problems
+                .push("snapshot.fetch.size: must be at least 1".into());
+        }
+        let snapshot_lock_timeout = r.millis_or("snapshot.lock.timeout.ms", 10_000);
+        let heartbeat_interval =
+            Some(r.millis_or("heartbeat.interval.ms", 0)).filter(|d| !d.is_zero());
+        let heartbeat_topics_prefix = r
+            .opt_str("heartbeat.topics.prefix")
+            .unwrap_or_else(|| "__debezium-heartbeat".into());
+        let snapshot_include = r.patterns("snapshot.include.collection.list");
+        let mut snapshot_overrides = BTreeMap::new();
+        let listed: Vec<String> = r
+            .opt_str("snapshot.select.statement.overrides")
+            .map(|l| {
+                l.split(',')
+                    .map(|t| t.trim().to_string())
+                    .filter(|t| !t.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for t in &listed {
+            match r.opt_str(&format!("{OVERRIDE_PREFIX}{t}")) {
+                Some(sql) => {
+                    snapshot_overrides.insert(t.clone(), sql);
+                }
+                None => r.problems.push(format!(
+                    "snapshot.select.statement.overrides lists {t:?} but {OVERRIDE_PREFIX}{t} is not set"
+                )),
+            }
+        }
+        for k in raw.keys().filter_map(|k| k.strip_prefix(OVERRIDE_PREFIX)) {
+            if !listed.iter().any(|t| t == k) {
+                r.problems.push(format!(
+                    "{OVERRIDE_PREFIX}{k} is set but {k:?} is not listed in snapshot.select.statement.overrides"
+                ));
+            }
+        }
+
+        let ssl_mode = r.choice(
+            "database.ssl.mode",
+            SslMode::Preferred,
+            &[
+                ("disabled", SslMode::Disabled),
+                ("preferred", SslMode::Preferred),
+                ("required", SslMode::Required),
+                ("verify_ca", SslMode::VerifyCa),
+                ("verify_identity", SslMode::VerifyIdentity),
+            ],
+        );
+        let ssl_ca = r.opt_str("database.ssl.ca");
+        let ssl_client = match (
+            r.opt_str("database.ssl.cert"),
+            r.opt_str("database.ssl.key"),
+        ) {
+            (Some(c), Some(k)) => Some((c, Secret::new(k))),
+            (None, None) => None,
+            _ => {
+                r.problems.push(
+                    "database.ssl.cert and database.ssl.key go together (a client certificate and its key)".into(),
+                );
+                None
+            }
+        };
+        if ssl_mode == SslMode::Disabled && (ssl_ca.is_some() || ssl_client.is_some()) {
+            r.problems.push(
+                "database.ssl.mode=disabled but database.ssl.ca/cert/key are set; pick a TLS mode (verify_identity) or remove them".into(),
+            );
+        }
+        let iam_region = r.opt_str("database.iam.region");
+        let iam_auth = r
+            .bool_or("database.iam.auth", false)
+            .then_some(IamAuth { region: iam_region });
+        let ssl_mode = match (&iam_auth, ssl_mode) {
+            (Some(_), SslMode::Disabled) => {
+                r.problems.push(
+                    "database.iam.auth=true needs TLS (RDS accepts IAM tokens only over TLS); set database.ssl.mode=verify_identity with database.ssl.ca=<global-bundle.pem>".into(),
+                );
+                ssl_mode
+            }
+            // The token is a password in clear text: never send it without
+            // TLS, even to a server that offers none.
+            (Some(_), SslMode::Preferred) => SslMode::Required,
+            _ => ssl_mode,
+        };
+        if iam_auth.is_some() && !password.expose().is_empty() {
+            r.problems.push(
+                "database.password is set but database.iam.auth=true signs a token instead; remove one of them".into(),
+            );
+        }
+        let kafka_security = KafkaSecurity::read(&mut r);
+        let decimal_mode = r.choice(
+            "decimal.handling.mode",
+            DecimalMode::Precise,
+            &[
+                ("precise", DecimalMode::Precise),
+                ("string", DecimalMode::String),
+                ("double", DecimalMode::Double),
+            ],
+        );
+        let bigint_unsigned_mode = r.choice(
+            "bigint.unsigned.handling.mode",
+            BigIntUnsignedMode::Long,
+            &[
+                ("long", BigIntUnsignedMode::Long),
+                ("precise", BigIntUnsignedMode::Precise),
+            ],
+        );
+        let binary_mode = r.choice(
+            "binary.handling.mode",
+            BinaryMode::Bytes,
+            &[
+                ("bytes", BinaryMode::Bytes),
+                ("base64", BinaryMode::Base64),
+                ("base64-url-safe", BinaryMode::Base64UrlSafe),
+                ("hex", BinaryMode::Hex),
+            ],
+        );
+        let time_precision_mode = r.choice(
+            "time.precision.mode",
+            TimePrecisionMode::AdaptiveTimeMicroseconds,
+            &[
+                (
+                    "adaptive_time_microseconds",
+                    TimePrecisionMode::AdaptiveTimeMicroseconds,
+                ),
+                ("connect", TimePrecisionMode::Connect),
+            ],
+        );
+        let include_schema_changes = r.bool_or("include.schema.changes", true);
+        let provide_transaction_metadata = r.bool_or("provide.transaction.metadata", false);
+        let include_query = r.bool_or("include.query", false);
+        let skipped_operations = match r.opt_str("skipped.operations") {
+            None => SkippedOps {
+                truncate: true,
+                ..SkippedOps::default()
+            },
+            Some(list) => {
+                let mut ops = SkippedOps::default();
+                for op in list.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+                    match op {
+                        "c" => ops.create = true,
+                        "u" => ops.update = true,
+                        "d" => ops.delete = true,
+                        "t" => ops.truncate = true,
+                        "none" => {}
+                        other => r.problems.push(format!(
+                            "skipped.operations: unknown operation {other:?}; a comma-separated list of c, u, d, t, or none"
+                        )),
+                    }
+                }
+                ops
+            }
+        };
+        let failure_mode = r.choice(
+            "event.processing.failure.handling.mode",
+            FailureMode::Fail,
+            &[
+                ("fail", FailureMode::Fail),
+                ("warn", FailureMode::Warn),
+                ("skip", FailureMode::Skip),
+                ("ignore", FailureMode::Skip),
+            ],
+        );
+        let mut columns = ColumnRules {
+            include: r.patterns("column.include.list"),
+            exclude: r.patterns("column.exclude.list"),
+            propagate_source_type: r.patterns("column.propagate.source.type"),
+            propagate_datatype: r.patterns("datatype.propagate.source.type"),
+            ..ColumnRules::default()
+        };
+        if columns.include.is_some() && columns.exclude.is_some() {
+            r.problems
+                .push("column.include.list and column.exclude.list cannot both be set".into());
+        }
+        for k in raw.keys() {
+            if let Some(rest) = k.strip_prefix(MASK_HASH) {
+                let rest = rest.strip_prefix("v2.").unwrap_or(rest);
+                match rest.split_once(".with.salt.") {
+                    Some((algo, salt)) => match (HashAlgorithm::parse(algo), r.patterns(k)) {
+                        (Some(algorithm), Some(p)) => columns.masks.push((
+                            p,
+                            ColumnMask::Hash {
+                                algorithm,
+                                salt: salt.to_string(),
+                            },
+                        )),
+                        (None, _) => r.problems.push(format!(
+                            "{k}: unsupported hash algorithm {algo:?}; one of SHA-1, SHA-256, SHA-384, SHA-512"
+                        )),
+                        _ => {}
+                    },
+                    None => r.problems.push(format!(
+                        "{k}: expected column.mask.hash.<algorithm>.with.salt.<salt>"
+                    )),
+                }
+            } else if let Some((n, p)) = r.chars_rule(k, MASK_CHARS) {
+                columns.masks.push((p, ColumnMask::Stars(n)));
+            } else if let Some((n, p)) = r.chars_rule(k, TRUNCATE_CHARS) {
+                columns.truncates.push((p, n));
+            }
+        }
+        if let Some(spec) = r.opt_str("message.key.columns") {
+            for entry in spec.split(';').map(str::trim).filter(|e| !e.is_empty()) {
+                let parsed = entry.rsplit_once(':').and_then(|(table, cols)| {
+                    let cols: Vec<String> = cols
+                        .split(',')
+                        .map(|c| c.trim().to_string())
+                        .filter(|c| !c.is_empty())
+                        .collect();
+                    (!cols.is_empty()).then(|| (table.trim(), cols))
+                });
+                match parsed.map(|(t, cols)| (Patterns::parse(t), cols)) {
+                    Some((Ok(p), cols)) => columns.key_columns.push((p, cols)),
+                    Some((Err(e), _)) => r.problems.push(format!(
+                        "message.key.columns: invalid regular expression {e}"
+                    )),
+                    None => r.problems.push(format!(
+                        "message.key.columns: {entry:?} is not <db>.<table>:<column>[,<column>...]"
+                    )),
+                }
+            }
+        }
+
+        r.report_unknown(unknown_at);
+        if !problems.is_empty() {
+            return Err(ConfigProblems(problems));
+        }
+        Ok(Config {
+            name,
+            hostname,
+            port,
+            user,
+            password,
+            server_id,
+            topic_prefix,
+            filter,
+            snapshot_mode,
+            tombstones_on_delete,
+            key_schemas,
+            value_schemas,
+            kafka_bootstrap,
+            compression,
+            kafka_timeout,
+            kafka_max_record_bytes,
+            partitions,
+            replication_factor,
+            offsets,
+            offset_flush_interval,
+            poll_max_duration,
+            poll_max_events,
+            poll_interval,
+            max_batch_records,
+            connect_timeout,
+            snapshot_chunk_size,
+            snapshot_lock_timeout,
+            snapshot_include,
+            snapshot_overrides,
+            heartbeat_interval,
+            heartbeat_topics_prefix,
+            ssl_mode,
+            ssl_ca,
+            ssl_client,
+            iam_auth,
+            kafka_security,
+            decimal_mode,
+            bigint_unsigned_mode,
+            binary_mode,
+            time_precision_mode,
+            include_schema_changes,
+            provide_transaction_metadata,
+            include_query,
+            skipped_operations,
+            failure_mode,
+            columns,
+            redactor: crate::platform::secrets::Redactor::default(),
+        })
+    }
+}
+
+pub(super) fn read_config_file(path: &str) -> Result<String, crate::Error> {
+    std::fs::read_to_string(path).map_err(|source| crate::Error::Io {
+        path: path.to_string(),
+        source,
+    })
+}
+
+/// Debezium picks a random id in 5400..6400; we derive one from the name so
+/// it is stable across invocations.
+fn default_server_id(name: &str) -> u32 {
+    let h = name
+        .bytes()
+        .fold(2166136261u32, |h, b| (h ^ b as u32).wrapping_mul(16777619));
+    5400 + h % 1000
+}

@@ -1,0 +1,120 @@
+//! The parts of every record that do not depend on a table: the
+//! `{"schema", "payload"}` wrapper, JSON string escaping, and the schemas of
+//! the `source` block, the `transaction` block and schema change values.
+
+use serde_json::{json, Value as Json};
+
+pub(super) fn wrap(schemas: bool, schema: &str, payload: &str) -> Vec<u8> {
+    if schemas {
+        format!(r#"{{"schema":{schema},"payload":{payload}}}"#).into_bytes()
+    } else {
+        payload.as_bytes().to_vec()
+    }
+}
+
+pub(super) fn write_json_str(buf: &mut Vec<u8>, s: &str) {
+    // serde_json's string escaping is the one JsonConverter-compatible
+    // consumers parse; writing into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *buf, s);
+}
+
+pub(super) fn source_schema() -> Json {
+    let f = |ty: &str, optional: bool, name: &str| json!({"type": ty, "optional": optional, "field": name});
+    json!({
+        "type": "struct",
+        "fields": [
+            f("string", false, "version"),
+            f("string", false, "connector"),
+            f("string", false, "name"),
+            f("int64", false, "ts_ms"),
+            f("int64", true, "ts_us"),
+            f("int64", true, "ts_ns"),
+            {"type": "string", "optional": true, "name": "io.debezium.data.Enum", "version": 1,
+             "parameters": {"allowed": "true,first,first_in_data_collection,last_in_data_collection,last,false,incremental"},
+             "default": "false", "field": "snapshot"},
+            f("string", false, "db"),
+            f("string", true, "sequence"),
+            f("string", true, "table"),
+            f("int64", false, "server_id"),
+            f("string", true, "gtid"),
+            f("string", false, "file"),
+            f("int64", false, "pos"),
+            f("int32", false, "row"),
+            f("int64", true, "thread"),
+            f("string", true, "query")
+        ],
+        "optional": false,
+        "name": "io.debezium.connector.mysql.Source",
+        "field": "source"
+    })
+}
+
+pub(super) fn transaction_schema() -> Json {
+    json!({
+        "type": "struct",
+        "fields": [
+            {"type": "string", "optional": false, "field": "id"},
+            {"type": "int64", "optional": false, "field": "total_order"},
+            {"type": "int64", "optional": false, "field": "data_collection_order"}
+        ],
+        "optional": true,
+        "name": "event.block",
+        "version": 1,
+        "field": "transaction"
+    })
+}
+
+/// Debezium's `SchemaChangeValue` schema (`SchemaFactory`), rendered once.
+pub(super) fn schema_change_value_schema() -> String {
+    let f = |ty: &str, optional: bool, name: &str| json!({"type": ty, "optional": optional, "field": name});
+    let column = json!({
+        "type": "struct",
+        "fields": [
+            f("string", false, "name"), f("int32", false, "jdbcType"), f("int32", true, "nativeType"),
+            f("string", false, "typeName"), f("string", true, "typeExpression"), f("string", true, "charsetName"),
+            f("int32", true, "length"), f("int32", true, "scale"), f("int32", false, "position"),
+            f("boolean", true, "optional"), f("boolean", true, "autoIncremented"), f("boolean", true, "generated"),
+            f("string", true, "comment"), f("string", true, "defaultValueExpression"),
+            {"type": "array", "items": {"type": "string", "optional": false}, "optional": true, "field": "enumValues"}
+        ],
+        "optional": false,
+        "name": "io.debezium.connector.schema.Column",
+        "version": 1
+    });
+    let table = json!({
+        "type": "struct",
+        "fields": [
+            f("string", true, "defaultCharsetName"),
+            {"type": "array", "items": {"type": "string", "optional": false}, "optional": true, "field": "primaryKeyColumnNames"},
+            {"type": "array", "items": column, "optional": false, "field": "columns"},
+            f("string", true, "comment")
+        ],
+        "optional": true,
+        "name": "io.debezium.connector.schema.Table",
+        "version": 1,
+        "field": "table"
+    });
+    let mut source = source_schema();
+    source["field"] = "source".into();
+    json!({
+        "type": "struct",
+        "fields": [
+            source,
+            f("int64", false, "ts_ms"),
+            f("string", true, "databaseName"),
+            f("string", true, "schemaName"),
+            f("string", true, "ddl"),
+            {"type": "array", "items": {
+                "type": "struct",
+                "fields": [f("string", false, "type"), f("string", false, "id"), table],
+                "optional": false,
+                "name": "io.debezium.connector.schema.Change",
+                "version": 1
+            }, "optional": false, "field": "tableChanges"}
+        ],
+        "optional": false,
+        "name": "io.debezium.connector.mysql.SchemaChangeValue",
+        "version": 1
+    })
+    .to_string()
+}

@@ -1,0 +1,128 @@
+//! The bounds of one poll ([`PollOptions`]) and what it reports
+//! ([`PollSummary`]).
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::config::{Config, FailureMode};
+
+/// Bounds and batching of one poll.
+#[derive(Debug, Clone)]
+pub struct PollOptions {
+    /// Stop emitting after this many row changes.
+    pub max_events: Option<u64>,
+    /// Send when the buffer holds this many records.
+    pub max_batch_records: usize,
+    /// Send when the buffer holds this many bytes.
+    pub max_batch_bytes: usize,
+    /// Longest time between checkpoints inside the poll.
+    pub flush_interval: Duration,
+    /// Lease duration; each checkpoint extends it.
+    pub lease_ttl: Duration,
+    /// Emit a heartbeat at most this often (`heartbeat.interval.ms`).
+    pub heartbeat_interval: Option<Duration>,
+    /// Stop reading new events at this instant.
+    pub read_deadline: Instant,
+    /// Everything, including the last send and checkpoint, ends by then.
+    pub hard_deadline: Instant,
+    /// Set by a signal handler: stop reading, send, checkpoint, return.
+    pub stop: Arc<AtomicBool>,
+    /// `provide.transaction.metadata`.
+    pub tx_metadata: bool,
+    /// The largest record the broker takes (`kafka.max.request.size`).
+    pub max_record_bytes: usize,
+    /// What a record above that does (`event.processing.failure.handling.mode`).
+    pub failure_mode: FailureMode,
+}
+
+impl PollOptions {
+    /// Options for a poll that must end by `deadline`. Reading stops early
+    /// enough to leave the final send and checkpoint their own time.
+    pub fn from_config(config: &Config, deadline: Instant) -> Self {
+        let now = Instant::now();
+        let total = deadline.saturating_duration_since(now);
+        let reserve = (config.kafka_timeout + Duration::from_secs(2)).min(total / 3);
+        Self {
+            max_events: config.poll_max_events,
+            max_batch_records: config.max_batch_records,
+            max_batch_bytes: 16 << 20,
+            flush_interval: config.offset_flush_interval,
+            // Long enough to cover the poll and its last send; short enough that a
+            // crashed poller's lease frees up soon after its deadline.
+            lease_ttl: total + config.kafka_timeout + Duration::from_secs(5),
+            heartbeat_interval: config.heartbeat_interval,
+            read_deadline: deadline - reserve,
+            hard_deadline: deadline,
+            stop: Arc::new(AtomicBool::new(false)),
+            tx_metadata: config.provide_transaction_metadata,
+            max_record_bytes: config.kafka_max_record_bytes,
+            failure_mode: config.failure_mode,
+        }
+    }
+}
+
+/// What one poll did; printed as one JSON line.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct PollSummary {
+    /// Connector name.
+    pub connector: String,
+    /// `ok`, or `lease_held` when another poller was running.
+    pub status: String,
+    /// Holder of the lease when `status` is `lease_held`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lease_holder: Option<String>,
+    /// Row changes published.
+    pub events: u64,
+    /// Kafka records published (including tombstones).
+    pub records: u64,
+    /// Transactions fully handled.
+    pub transactions: u64,
+    /// Record bytes published (keys and values).
+    pub bytes: u64,
+    /// Sends to Kafka (each waits for all its acknowledgements).
+    pub batches: u64,
+    /// Checkpoints written.
+    pub checkpoints: u64,
+    /// Resume point at the start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_position: Option<String>,
+    /// Checkpointed position at the end.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_position: Option<String>,
+    /// GTID set at the end (MySQL GTID mode).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gtid_set: Option<String>,
+    /// Whether a transaction was left partly published (resumes next poll).
+    pub partial_transaction: bool,
+    /// Whether the poll reached the end of the binlog.
+    pub caught_up: bool,
+    /// Seconds between the last handled event and now (0 when caught up).
+    pub lag_seconds: u64,
+    /// Wall time of the poll.
+    pub duration_ms: u64,
+    /// Peak resident memory of the process so far, KiB.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak_rss_kb: Option<u64>,
+    /// Heartbeat records emitted.
+    pub heartbeats: u64,
+    /// Snapshot rows emitted (`op: r`).
+    pub snapshot_rows: u64,
+    /// Snapshot chunks read.
+    pub snapshot_chunks: u64,
+    /// Tables still to snapshot after this poll.
+    pub snapshot_tables_left: u64,
+    /// Longest table lock of a snapshot chunk, ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lock_hold_max_ms: Option<f64>,
+    /// 99th percentile of the chunk table locks, ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lock_hold_p99_ms: Option<f64>,
+    /// Schema change events published.
+    pub schema_changes: u64,
+    /// Row changes skipped by `event.processing.failure.handling.mode`
+    /// (each logged with its table and position).
+    pub skipped_events: u64,
+}

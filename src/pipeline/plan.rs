@@ -1,0 +1,151 @@
+//! Planning a poll: where it starts and which snapshots it owes, from the
+//! stored checkpoint, `snapshot.mode` and the table filters.
+
+use std::sync::OnceLock;
+
+use crate::config::{Config, SnapshotMode, TableFilter};
+use crate::error::{Error, Result};
+use crate::model::{Checkpoint, SnapshotState, SnapshotTable};
+use crate::offsets::{Lease, OffsetStore};
+use crate::source::{list_tables, ServerInfo};
+
+/// Set once per process for `snapshot.mode=always`.
+static ALWAYS_SNAPSHOT_QUEUED: OnceLock<()> = OnceLock::new();
+
+/// Captured tables a snapshot reads, `(db, table)`.
+fn snapshot_tables(
+    config: &Config,
+    tables: &[(String, String)],
+    filter: &TableFilter,
+) -> Vec<(String, String)> {
+    tables
+        .iter()
+        .filter(|(d, t)| filter.includes(d, t))
+        .filter(|(d, t)| {
+            config
+                .snapshot_include
+                .as_ref()
+                .is_none_or(|p| p.matches(&format!("{d}.{t}")))
+        })
+        .cloned()
+        .collect()
+}
+
+pub(crate) fn queue(state: &mut SnapshotState, tables: Vec<(String, String)>, suppress: bool) {
+    for (db, table) in tables {
+        if !state.tables.iter().any(|t| t.db == db && t.table == table) {
+            state.tables.push(SnapshotTable {
+                db,
+                table,
+                suppress,
+                key_columns: Vec::new(),
+                cursor: None,
+                rows: 0,
+            });
+        }
+    }
+}
+
+/// Decides where this poll starts and which snapshots it owes, from the
+/// stored checkpoint, `snapshot.mode` and the table filters.
+pub(super) async fn plan_start<O: OffsetStore>(
+    config: &Config,
+    lease: &Lease,
+    info: &ServerInfo,
+    meta: &mut mysql_async::Conn,
+    _store: &O,
+) -> Result<Checkpoint> {
+    let mode = config.snapshot_mode;
+    let wants_initial = matches!(
+        mode,
+        SnapshotMode::Initial
+            | SnapshotMode::InitialOnly
+            | SnapshotMode::WhenNeeded
+            | SnapshotMode::Always
+    );
+    let fresh = || Checkpoint::at(info.end.clone(), info.gtid_executed.clone());
+    let mut start = match &lease.checkpoint {
+        Some(cp) if info.resume_point_available(meta, cp).await? => cp.clone(),
+        Some(cp) if mode == SnapshotMode::WhenNeeded => {
+            tracing::warn!(position = %cp.resume_position(), "stored position was purged from the server; taking a new snapshot (snapshot.mode=when_needed)");
+            let mut c = fresh();
+            c.snapshot = Some(SnapshotState {
+                tables: Vec::new(),
+                initial: true,
+            });
+            c
+        }
+        Some(cp) => {
+            return Err(Error::PositionPurged {
+                server: info.server.clone(),
+                position: cp.resume_position().to_string(),
+            })
+        }
+        None if wants_initial => {
+            tracing::info!(position = %info.end, "no stored offset; starting an initial snapshot at the current binlog position");
+            let mut c = fresh();
+            c.snapshot = Some(SnapshotState {
+                tables: Vec::new(),
+                initial: true,
+            });
+            c
+        }
+        None => {
+            tracing::info!(position = %info.end, "no stored offset; starting at the current end of the binlog");
+            fresh()
+        }
+    };
+    let needs_tables = start
+        .snapshot
+        .as_ref()
+        .is_some_and(|s| s.initial && s.tables.is_empty() && !start.initial_snapshot_done)
+        || (mode == SnapshotMode::Always && lease.checkpoint.is_some())
+        || start
+            .filters
+            .as_deref()
+            .is_some_and(|f| f != config.filter.signature());
+    if needs_tables {
+        let all = list_tables(meta, &info.server).await?;
+        if let Some(state) = start
+            .snapshot
+            .as_mut()
+            .filter(|s| s.initial && s.tables.is_empty())
+        {
+            queue(state, snapshot_tables(config, &all, &config.filter), true);
+            if state.tables.is_empty() {
+                start.snapshot = None;
+                start.initial_snapshot_done = true;
+            }
+        }
+        if mode == SnapshotMode::Always
+            && lease.checkpoint.is_some()
+            && ALWAYS_SNAPSHOT_QUEUED.set(()).is_ok()
+        {
+            let state = start.snapshot.get_or_insert_with(SnapshotState::default);
+            queue(state, snapshot_tables(config, &all, &config.filter), false);
+        }
+        if let Some(old) = start
+            .filters
+            .as_deref()
+            .filter(|f| *f != config.filter.signature())
+        {
+            // Tables the new filters capture and the old ones did not: the
+            // consumer has never seen them, so they are snapshotted.
+            let old = TableFilter::from_signature(old).unwrap_or_default();
+            let added: Vec<(String, String)> = snapshot_tables(config, &all, &config.filter)
+                .into_iter()
+                .filter(|(d, t)| !old.includes(d, t))
+                .collect();
+            if !added.is_empty() {
+                tracing::info!(
+                    tables = added.len(),
+                    "table filters changed; snapshotting the newly included tables"
+                );
+                let state = start.snapshot.get_or_insert_with(SnapshotState::default);
+                queue(state, added, true);
+            }
+        }
+    }
+    start.filters = Some(config.filter.signature());
+    Ok(start)
+}
