@@ -370,11 +370,14 @@ fn every_documented_key_is_known_whatever_the_others_say() {
     }
     let json = serde_json::json!({"name": "inv", "config": config}).to_string();
     let err = Config::from_json(&json, no_env).unwrap_err();
-    let unknown: Vec<&String> = err.0.iter().filter(|p| p.starts_with("unknown key")).collect();
+    let unknown: Vec<&String> = err
+        .0
+        .iter()
+        .filter(|p| p.starts_with("unknown key"))
+        .collect();
     assert!(unknown.is_empty(), "{unknown:?}");
     // The reader still reports the others, and a typo gets a suggestion.
     let typo = MINIMAL.replace("\"database.user\"", "\"database.usr\"");
     let err = Config::from_json(&typo, no_env).unwrap_err().to_string();
     assert!(err.contains("did you mean \"database.user\""), "{err}");
 }
-

@@ -126,3 +126,25 @@ pub struct PollSummary {
     /// (each logged with its table and position).
     pub skipped_events: u64,
 }
+
+impl PollSummary {
+    /// The metrics of a finished poll.
+    pub fn metrics(&self) -> Vec<(&'static str, &'static str, Option<f64>)> {
+        use crate::platform::telemetry::metrics::*;
+        let s = self;
+        vec![
+            (EVENTS_PUBLISHED, "Count", Some(s.events as f64)),
+            (BYTES_PUBLISHED, "Bytes", Some(s.bytes as f64)),
+            (BATCHES, "Count", Some(s.batches as f64)),
+            (REPLICATION_LAG, "Seconds", Some(s.lag_seconds as f64)),
+            (
+                INVOCATION_DURATION,
+                "Milliseconds",
+                Some(s.duration_ms as f64),
+            ),
+            (SNAPSHOT_ROWS, "Count", Some(s.snapshot_rows as f64)),
+            (LOCK_HOLD_MAX, "Milliseconds", s.lock_hold_max_ms),
+            (SUCCESSFUL_POLLS, "Count", Some(1.0)),
+        ]
+    }
+}

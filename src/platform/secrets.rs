@@ -97,7 +97,7 @@ pub async fn resolve_config_text<S: SecretSource>(
     source: &S,
 ) -> Result<(String, Redactor)> {
     let mut root: Json = serde_json::from_str(text).map_err(|e| {
-        Error::Config(crate::config::ConfigProblems(vec![format!(
+        Error::Config(crate::error::ConfigProblems(vec![format!(
             "config is not valid JSON: {e}"
         )]))
     })?;
@@ -177,7 +177,7 @@ fn json_member(secret: &str, member: &str) -> Option<String> {
 }
 
 fn config_problem(p: String) -> Error {
-    Error::Config(crate::config::ConfigProblems(vec![p]))
+    Error::Config(crate::error::ConfigProblems(vec![p]))
 }
 
 /// A fixed map of secrets, for unit tests.

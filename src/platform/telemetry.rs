@@ -97,27 +97,6 @@ pub fn emf_line(connector: &str, values: &[(&str, &str, Option<f64>)], now_ms: u
     serde_json::Value::Object(root).to_string()
 }
 
-/// The metrics of a finished poll.
-pub fn poll_metrics(
-    s: &crate::pipeline::PollSummary,
-) -> Vec<(&'static str, &'static str, Option<f64>)> {
-    use metrics::*;
-    vec![
-        (EVENTS_PUBLISHED, "Count", Some(s.events as f64)),
-        (BYTES_PUBLISHED, "Bytes", Some(s.bytes as f64)),
-        (BATCHES, "Count", Some(s.batches as f64)),
-        (REPLICATION_LAG, "Seconds", Some(s.lag_seconds as f64)),
-        (
-            INVOCATION_DURATION,
-            "Milliseconds",
-            Some(s.duration_ms as f64),
-        ),
-        (SNAPSHOT_ROWS, "Count", Some(s.snapshot_rows as f64)),
-        (LOCK_HOLD_MAX, "Milliseconds", s.lock_hold_max_ms),
-        (SUCCESSFUL_POLLS, "Count", Some(1.0)),
-    ]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -110,7 +110,7 @@ async fn run_action(
             // Boxed: the poll's state machine is large and deeply nested.
             match Box::pin(poll_once(config, &store, Instant::now() + budget)).await {
                 Ok(summary) => {
-                    emit_metrics(&config.name, &telemetry::poll_metrics(&summary));
+                    emit_metrics(&config.name, &summary.metrics());
                     Ok(serde_json::to_value(summary).unwrap_or(Value::Null))
                 }
                 Err(e) => {
