@@ -1,11 +1,21 @@
-//! One poll, end to end.
+//! One poll, end to end, behind traits: [`poll`] runs against any
+//! [`Database`], [`Sink`] and [`OffsetStore`], so the whole of it (lease,
+//! plan, the snapshot/stream interleave, checkpoints) is unit-tested on the
+//! memory implementations; [`poll_once`] wires the real ones.
 //!
 //! ```text
-//! lease → load checkpoint → check server → open dump at the resume point
-//!   → loop: event → records in a bounded buffer → (full?) send, wait for acks,
-//!           checkpoint (at most every offset.flush.interval.ms)
+//! lease → server info, settings check → plan (resume point, snapshots owed)
+//!   → interleave: per snapshot chunk: drain the binlog to the chunk's
+//!       position P, then emit the chunk's rows at P
+//!   → stream the rest: event → records in a bounded buffer → (full?) send,
+//!       wait for acks, checkpoint (at most every offset.flush.interval.ms)
 //!   → end of log / budget → send the rest → checkpoint → release
 //! ```
+//!
+//! The modules: `plan` (where a poll starts and which snapshots it owes),
+//! `interleave` (chunks placed in the stream), [`Streamer`] (events to
+//! records to acknowledged checkpoints), `holdback` (what a consumer may see
+//! of a table under snapshot), `options` ([`PollOptions`], [`PollSummary`]).
 //!
 //! **What a checkpoint means.** After `Sink::send` returned, every record of
 //! every row change handled so far is acknowledged. The checkpoint written
@@ -26,12 +36,16 @@
 //! duplicates. The lease epoch fences a stale poller's writes.
 
 mod holdback;
+mod interleave;
 mod options;
 mod plan;
 mod streamer;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_interleave;
 
+use std::future::Future;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Instant;
@@ -47,7 +61,7 @@ use crate::error::Result;
 use crate::model::Checkpoint;
 use crate::offsets::{new_owner_id, Acquire, Lease, OffsetStore};
 use crate::sink::{KafkaSink, Sink};
-use crate::source::{connect, BinlogSource, ChunkReader, ServerInfo, Source, TableInfo};
+use crate::source::{Database, MySqlDatabase, Source};
 
 /// The streaming loop alone: reads `source` from `start` to its end,
 /// publishes to `sink`, checkpoints to `store` under `lease`. Generic so
@@ -65,6 +79,7 @@ pub async fn stream<S: Source, K: Sink, O: OffsetStore>(
     st.pump(source, None).await?;
     st.finish().await
 }
+
 /// Takes the lease, runs one poll against the configured servers and
 /// releases the lease. Returns a `lease_held` summary (not an error) when
 /// another poller is running.
@@ -86,6 +101,35 @@ pub async fn poll_once_with_stop<O: OffsetStore>(
 ) -> Result<PollSummary> {
     let mut opts = PollOptions::from_config(config, deadline);
     opts.stop = stop;
+    let mut db = MySqlDatabase::new(config);
+    poll(
+        config,
+        &mut db,
+        || KafkaSink::connect(config.into()),
+        store,
+        &opts,
+    )
+    .await
+}
+
+/// One poll: takes the lease, plans, runs the snapshot/stream interleave,
+/// checkpoints what `sink` acknowledged, releases the lease. The sink is
+/// connected after planning and before reading, so a dead broker fails the
+/// poll before any work.
+pub async fn poll<D, K, F, Fut, O>(
+    config: &Config,
+    db: &mut D,
+    connect_sink: F,
+    store: &O,
+    opts: &PollOptions,
+) -> Result<PollSummary>
+where
+    D: Database,
+    K: Sink,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<K>>,
+    O: OffsetStore,
+{
     let owner = new_owner_id();
     let lease = match store.acquire(&owner, opts.lease_ttl).await? {
         Acquire::Acquired(l) => l,
@@ -99,7 +143,7 @@ pub async fn poll_once_with_stop<O: OffsetStore>(
             });
         }
     };
-    let result = poll_with_lease(config, store, &lease, &opts).await;
+    let result = poll_with_lease(config, db, connect_sink, store, &lease, opts).await;
     if let Err(e) = store.release(&lease).await {
         tracing::warn!(error = %e, "could not release the lease; it expires by itself");
     }
@@ -108,20 +152,27 @@ pub async fn poll_once_with_stop<O: OffsetStore>(
     Ok(summary)
 }
 
-async fn poll_with_lease<O: OffsetStore>(
+async fn poll_with_lease<D, K, F, Fut, O>(
     config: &Config,
+    db: &mut D,
+    connect_sink: F,
     store: &O,
     lease: &Lease,
     opts: &PollOptions,
-) -> Result<PollSummary> {
-    let server = config.server();
-    let mut meta = connect(config).await?;
-    let info = ServerInfo::read(&mut meta, &server).await?;
+) -> Result<PollSummary>
+where
+    D: Database,
+    K: Sink,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<K>>,
+    O: OffsetStore,
+{
+    let info = db.server_info().await?;
     for w in info.check(config.include_query)? {
-        tracing::warn!(server = %server, "{w}");
+        tracing::warn!(server = %info.server, "{w}");
     }
-    let start = plan::plan_start(config, lease, &info, &mut meta, store).await?;
-    let _ = meta.disconnect().await;
+    let start = plan::plan_start(config, lease, &info, db).await?;
+    db.end_planning().await;
     if config.snapshot_mode == SnapshotMode::InitialOnly
         && start.initial_snapshot_done
         && start.snapshot.is_none()
@@ -133,90 +184,9 @@ async fn poll_with_lease<O: OffsetStore>(
             ..Default::default()
         });
     }
-    // The sink connects before reading so a dead broker fails fast.
-    let mut sink = KafkaSink::connect(config.into()).await?;
+    let mut sink = connect_sink().await?;
     let mut encoder = EventEncoder::new(EncoderOptions::from(config));
     let mut st = Streamer::new(&mut sink, store, lease, &mut encoder, start, opts);
-    let gtid_mode = info.gtid_mode();
-
-    if st.snapshot().is_some() {
-        let mut reader = ChunkReader::connect(config, config.snapshot_lock_timeout).await?;
-        let mut tables: std::collections::HashMap<(String, String), Option<TableInfo>> =
-            Default::default();
-        while st.can_continue() {
-            let Some(front) = st.snapshot().and_then(|s| s.tables.first()).cloned() else {
-                break;
-            };
-            let key = (front.db.clone(), front.table.clone());
-            if !tables.contains_key(&key) {
-                let t = reader.table(&front.db, &front.table).await?;
-                tables.insert(key.clone(), t);
-            }
-            let Some(table) = tables.get(&key).cloned().flatten() else {
-                st.skip_snapshot_table();
-                continue;
-            };
-            if front.key_columns.is_empty() && !table.chunk_key.is_empty() {
-                st.set_snapshot_key(
-                    table
-                        .chunk_key
-                        .iter()
-                        .map(|&i| table.schema.columns[i].name.clone())
-                        .collect(),
-                );
-            }
-            let select_override = config
-                .snapshot_overrides
-                .get(&format!("{}.{}", front.db, front.table));
-            let Some(chunk) = reader
-                .read_chunk(
-                    &table,
-                    front.cursor.as_deref(),
-                    config.snapshot_chunk_size,
-                    select_override.map(String::as_str),
-                )
-                .await?
-            else {
-                // Lock not granted in time: stream now, retry the chunk next poll.
-                break;
-            };
-            tracing::debug!(db = %front.db, table = %front.table, rows = chunk.rows.len(), lock_ms = chunk.lock_held.as_secs_f64() * 1000.0, position = %chunk.position, "snapshot chunk read");
-            if chunk.position > *st.boundary() || st.resume_transaction().is_some() {
-                let mut source = BinlogSource::open(
-                    config,
-                    info.flavor,
-                    &st.start_at(gtid_mode),
-                    st.resume_transaction(),
-                    opts.read_deadline,
-                )
-                .await?;
-                let pumped = st.pump(&mut source, Some(&chunk.position)).await;
-                source.close().await;
-                match pumped? {
-                    Pump::ReachedStop | Pump::End => {}
-                    // Not at the chunk's position yet: drop the chunk, read it again next poll.
-                    Pump::Budget | Pump::Deadline => break,
-                }
-            }
-            st.emit_chunk(&table.schema, chunk).await?;
-        }
-        reader.close().await;
-    }
-    let stop_after_snapshot = config.snapshot_mode == SnapshotMode::InitialOnly
-        && st.initial_snapshot_done()
-        && st.snapshot().is_none();
-    if !stop_after_snapshot && st.can_continue() {
-        let mut source = BinlogSource::open(
-            config,
-            info.flavor,
-            &st.start_at(gtid_mode),
-            st.resume_transaction(),
-            opts.read_deadline,
-        )
-        .await?;
-        let pumped = st.pump(&mut source, None).await;
-        source.close().await;
-        pumped?;
-    }
+    interleave::run(config, db, &mut st, &info, opts).await?;
     st.finish().await
 }

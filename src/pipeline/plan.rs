@@ -6,8 +6,8 @@ use std::sync::OnceLock;
 use crate::config::{Config, SnapshotMode, TableFilter};
 use crate::error::{Error, Result};
 use crate::model::{Checkpoint, SnapshotState, SnapshotTable};
-use crate::offsets::{Lease, OffsetStore};
-use crate::source::{list_tables, ServerInfo};
+use crate::offsets::Lease;
+use crate::source::{Database, ServerInfo};
 
 /// Set once per process for `snapshot.mode=always`.
 static ALWAYS_SNAPSHOT_QUEUED: OnceLock<()> = OnceLock::new();
@@ -48,12 +48,11 @@ pub(crate) fn queue(state: &mut SnapshotState, tables: Vec<(String, String)>, su
 
 /// Decides where this poll starts and which snapshots it owes, from the
 /// stored checkpoint, `snapshot.mode` and the table filters.
-pub(super) async fn plan_start<O: OffsetStore>(
+pub(super) async fn plan_start<D: Database>(
     config: &Config,
     lease: &Lease,
     info: &ServerInfo,
-    meta: &mut mysql_async::Conn,
-    _store: &O,
+    db: &mut D,
 ) -> Result<Checkpoint> {
     let mode = config.snapshot_mode;
     let wants_initial = matches!(
@@ -65,7 +64,7 @@ pub(super) async fn plan_start<O: OffsetStore>(
     );
     let fresh = || Checkpoint::at(info.end.clone(), info.gtid_executed.clone());
     let mut start = match &lease.checkpoint {
-        Some(cp) if info.resume_point_available(meta, cp).await? => cp.clone(),
+        Some(cp) if db.resume_point_available(info, cp).await? => cp.clone(),
         Some(cp) if mode == SnapshotMode::WhenNeeded => {
             tracing::warn!(position = %cp.resume_position(), "stored position was purged from the server; taking a new snapshot (snapshot.mode=when_needed)");
             let mut c = fresh();
@@ -105,7 +104,7 @@ pub(super) async fn plan_start<O: OffsetStore>(
             .as_deref()
             .is_some_and(|f| f != config.filter.signature());
     if needs_tables {
-        let all = list_tables(meta, &info.server).await?;
+        let all = db.list_tables().await?;
         if let Some(state) = start
             .snapshot
             .as_mut()

@@ -25,6 +25,14 @@ pub trait Sink: Send {
     fn send(&mut self, records: Vec<Record>) -> impl Future<Output = Result<()>> + Send;
 }
 
+/// A borrowed sink is a sink: a caller keeps its sink (and what it
+/// recorded) while a poll that takes one by value uses it.
+impl<S: Sink> Sink for &mut S {
+    fn send(&mut self, records: Vec<Record>) -> impl Future<Output = Result<()>> + Send {
+        (**self).send(records)
+    }
+}
+
 /// Kafka's `Utils.murmur2`, bit for bit.
 pub fn murmur2(data: &[u8]) -> i32 {
     const M: u32 = 0x5bd1_e995;

@@ -17,6 +17,8 @@
 mod binlog;
 pub mod ddl;
 mod decode;
+mod memory;
+mod mysql;
 mod schema;
 mod server;
 mod snapshot;
@@ -24,9 +26,12 @@ mod snapshot;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Instant;
 
 pub use binlog::{BinlogSource, StartAt};
 pub use decode::{cell_from_binlog, table_schema_from_tme};
+pub use memory::{MemoryDatabase, RowWrite, Writer, MEMORY_BINLOG};
+pub use mysql::MySqlDatabase;
 pub use schema::{
     column_type_from, list_tables, load_defaults, load_table, parse_default, TableInfo,
 };
@@ -37,8 +42,7 @@ pub use server::{
 pub use snapshot::{cell_from_snapshot, Chunk, ChunkReader};
 
 use crate::error::Result;
-use crate::model::BinlogPosition;
-use crate::model::{RowChange, SchemaChange};
+use crate::model::{BinlogPosition, Checkpoint, KeyValue, RowChange, SchemaChange, TxProgress};
 
 /// One step of the binlog, shaped for checkpointing.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,6 +84,81 @@ pub trait Source: Send {
 
     /// Whether the last `None` meant "end of the log" (rather than a deadline).
     fn reached_end(&self) -> bool;
+
+    /// Ends the dump (closes its connection).
+    fn close(self) -> impl Future<Output = ()> + Send
+    where
+        Self: Sized;
+}
+
+/// The database one poll reads: its settings and end of the log (to plan
+/// the poll), its binlog from a position, and its tables chunk by chunk.
+///
+/// [`MySqlDatabase`] is the real one (MySQL or MariaDB over the network);
+/// [`MemoryDatabase`] runs whole polls in unit tests.
+pub trait Database: Send {
+    /// A dump of the binlog.
+    type Binlog: Source;
+    /// A reader of snapshot chunks.
+    type Chunks: ChunkSource;
+
+    /// The server's identity, binlog settings and current end of the log.
+    fn server_info(&mut self) -> impl Future<Output = Result<ServerInfo>> + Send;
+
+    /// Whether `cp`'s resume point is still on the server (not purged).
+    fn resume_point_available(
+        &mut self,
+        info: &ServerInfo,
+        cp: &Checkpoint,
+    ) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Every user table, `(db, table)`.
+    fn list_tables(&mut self) -> impl Future<Output = Result<Vec<(String, String)>>> + Send;
+
+    /// Planning is over: the metadata connection is not needed any more.
+    fn end_planning(&mut self) -> impl Future<Output = ()> + Send;
+
+    /// Opens a dump at `start` that stops at the end of the log or at
+    /// `deadline`; with `resume`, the rows events of that transaction that
+    /// were already published need not be decoded.
+    fn open_binlog(
+        &mut self,
+        flavor: Flavor,
+        start: &StartAt,
+        resume: Option<TxProgress>,
+        deadline: Instant,
+    ) -> impl Future<Output = Result<Self::Binlog>> + Send;
+
+    /// A reader of snapshot chunks (a connection of its own, holding the
+    /// short table locks).
+    fn chunk_reader(&mut self) -> impl Future<Output = Result<Self::Chunks>> + Send;
+}
+
+/// Reads a table chunk by chunk, each chunk under a short table lock
+/// together with the binlog position it is the state of.
+pub trait ChunkSource: Send {
+    /// The table's schema and chunk key; `None` when it no longer exists.
+    fn table(
+        &mut self,
+        db: &str,
+        table: &str,
+    ) -> impl Future<Output = Result<Option<TableInfo>>> + Send;
+
+    /// The rows after `cursor` in key order (at most `limit`), with the
+    /// position they are the state of; `None` when the lock was not granted
+    /// in time.
+    fn read_chunk(
+        &mut self,
+        info: &TableInfo,
+        cursor: Option<&[KeyValue]>,
+        limit: usize,
+        select_override: Option<&str>,
+    ) -> impl Future<Output = Result<Option<Chunk>>> + Send;
+
+    /// Closes the reader.
+    fn close(self) -> impl Future<Output = ()> + Send
+    where
+        Self: Sized;
 }
 
 /// Replays a fixed list of events, for unit tests.
@@ -106,6 +185,8 @@ impl Source for MemorySource {
     fn reached_end(&self) -> bool {
         self.events.is_empty()
     }
+
+    async fn close(self) {}
 }
 
 /// What a DDL statement publishes.

@@ -757,6 +757,10 @@ impl Source for BinlogSource {
     fn reached_end(&self) -> bool {
         self.reached_end
     }
+
+    async fn close(self) {
+        BinlogSource::close(self).await
+    }
 }
 
 #[cfg(test)]

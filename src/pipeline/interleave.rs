@@ -1,0 +1,135 @@
+//! The snapshot/stream interleave (DESIGN section 4).
+//!
+//! ```text
+//! while a table is owed and the budget allows:
+//!   read the next chunk of the first table: its rows are the table's state
+//!     at binlog position P (read under LOCK TABLES t READ, P taken inside)
+//!   stream the binlog from the checkpoint up to the first transaction that
+//!     starts at or after P
+//!   emit the chunk's rows as op "r" at P; move the table's cursor
+//! then stream the rest of the log
+//! ```
+//!
+//! Placing the chunk at P keeps the global order: everything before P is
+//! already in the stream, everything after P follows it. If the stream
+//! cannot reach P in this poll (budget, deadline), the chunk is dropped
+//! unpublished and read again by the next poll; the cursor only moves once
+//! the chunk is in the stream, and the checkpoint only once it is
+//! acknowledged. A chunk whose lock was not granted in time is left to a
+//! later poll too.
+
+use std::collections::HashMap;
+
+use super::options::PollOptions;
+use super::streamer::{Pump, Streamer};
+use crate::config::{Config, SnapshotMode};
+use crate::error::Result;
+use crate::offsets::OffsetStore;
+use crate::sink::Sink;
+use crate::source::{ChunkSource, Database, ServerInfo, Source, TableInfo};
+
+/// Runs the snapshot chunks the streamer owes, each at its place in the
+/// stream, then streams the rest of the log (unless `initial_only` has just
+/// finished its snapshot).
+pub(super) async fn run<D: Database, K: Sink, O: OffsetStore>(
+    config: &Config,
+    db: &mut D,
+    st: &mut Streamer<'_, K, O>,
+    info: &ServerInfo,
+    opts: &PollOptions,
+) -> Result<()> {
+    let gtid_mode = info.gtid_mode();
+    if st.snapshot().is_some() {
+        let mut reader = db.chunk_reader().await?;
+        let result = snapshot_chunks(config, db, &mut reader, st, info, opts).await;
+        reader.close().await;
+        result?;
+    }
+    let stop_after_snapshot = config.snapshot_mode == SnapshotMode::InitialOnly
+        && st.initial_snapshot_done()
+        && st.snapshot().is_none();
+    if !stop_after_snapshot && st.can_continue() {
+        let mut source = db
+            .open_binlog(
+                info.flavor,
+                &st.start_at(gtid_mode),
+                st.resume_transaction(),
+                opts.read_deadline,
+            )
+            .await?;
+        let pumped = st.pump(&mut source, None).await;
+        source.close().await;
+        pumped?;
+    }
+    Ok(())
+}
+
+async fn snapshot_chunks<D: Database, K: Sink, O: OffsetStore>(
+    config: &Config,
+    db: &mut D,
+    reader: &mut D::Chunks,
+    st: &mut Streamer<'_, K, O>,
+    info: &ServerInfo,
+    opts: &PollOptions,
+) -> Result<()> {
+    let gtid_mode = info.gtid_mode();
+    let mut tables: HashMap<(String, String), Option<TableInfo>> = HashMap::new();
+    while st.can_continue() {
+        let Some(front) = st.snapshot().and_then(|s| s.tables.first()).cloned() else {
+            break;
+        };
+        let key = (front.db.clone(), front.table.clone());
+        if !tables.contains_key(&key) {
+            let t = reader.table(&front.db, &front.table).await?;
+            tables.insert(key.clone(), t);
+        }
+        let Some(table) = tables.get(&key).cloned().flatten() else {
+            st.skip_snapshot_table();
+            continue;
+        };
+        if front.key_columns.is_empty() && !table.chunk_key.is_empty() {
+            st.set_snapshot_key(
+                table
+                    .chunk_key
+                    .iter()
+                    .map(|&i| table.schema.columns[i].name.clone())
+                    .collect(),
+            );
+        }
+        let select_override = config
+            .snapshot_overrides
+            .get(&format!("{}.{}", front.db, front.table));
+        let Some(chunk) = reader
+            .read_chunk(
+                &table,
+                front.cursor.as_deref(),
+                config.snapshot_chunk_size,
+                select_override.map(String::as_str),
+            )
+            .await?
+        else {
+            // Lock not granted in time: stream now, retry the chunk next poll.
+            break;
+        };
+        tracing::debug!(db = %front.db, table = %front.table, rows = chunk.rows.len(), lock_ms = chunk.lock_held.as_secs_f64() * 1000.0, position = %chunk.position, "snapshot chunk read");
+        if chunk.position > *st.boundary() || st.resume_transaction().is_some() {
+            let mut source = db
+                .open_binlog(
+                    info.flavor,
+                    &st.start_at(gtid_mode),
+                    st.resume_transaction(),
+                    opts.read_deadline,
+                )
+                .await?;
+            let pumped = st.pump(&mut source, Some(&chunk.position)).await;
+            source.close().await;
+            match pumped? {
+                Pump::ReachedStop | Pump::End => {}
+                // Not at the chunk's position yet: drop the chunk, read it again next poll.
+                Pump::Budget | Pump::Deadline => break,
+            }
+        }
+        st.emit_chunk(&table.schema, chunk).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,240 @@
+//! Whole polls on the memory database: the snapshot/stream interleave,
+//! hold-back across the cursor, and a poll that ends between reading a
+//! chunk and publishing it. Each test reads the records a consumer would
+//! read and checks their order, then replays them into a table and compares
+//! it with the database.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::*;
+use crate::encode::Record;
+use crate::error::Error;
+use crate::model::{Cell, Column, ColumnType, KeyValue, Op, TableSchema};
+use crate::offsets::MemoryStore;
+use crate::sink::MemorySink;
+use crate::source::{MemoryDatabase, RowWrite};
+
+fn config(chunk: usize, max_events: Option<u64>) -> Config {
+    let mut c = serde_json::json!({"name": "mem", "config": {
+        "database.hostname": "memory", "database.user": "u", "topic.prefix": "p",
+        "kafka.bootstrap.servers": "memory:9092", "offset.storage.file.filename": "/dev/null",
+        "key.converter.schemas.enable": "false", "value.converter.schemas.enable": "false",
+        "snapshot.fetch.size": chunk.to_string(),
+    }});
+    if let Some(m) = max_events {
+        c["config"]["poll.max.events"] = m.to_string().into();
+    }
+    Config::from_json(&c.to_string(), |_| None).unwrap()
+}
+
+fn schema() -> Arc<TableSchema> {
+    Arc::new(TableSchema {
+        db: "d".into(),
+        table: "t".into(),
+        columns: vec![
+            Column::new("id", ColumnType::Int { unsigned: false }, false),
+            Column::new("v", ColumnType::Int { unsigned: false }, true),
+        ],
+        key: vec![0],
+    })
+}
+
+fn r(id: i64, v: i64) -> Vec<Cell> {
+    vec![Cell::Int(id), Cell::Int(v)]
+}
+
+fn insert(id: i64) -> RowWrite {
+    (Op::Create, None, Some(r(id, 0)))
+}
+
+fn update(from: i64, to: i64, v: i64) -> RowWrite {
+    (Op::Update, Some(r(from, 0)), Some(r(to, v)))
+}
+
+/// A database with table `d.t` holding ids `1..=n` (written before the
+/// connector starts, so only the snapshot can deliver them).
+fn database(n: i64) -> MemoryDatabase {
+    let db = MemoryDatabase::new();
+    db.create_table(schema());
+    db.write("d", "t", (1..=n).map(insert).collect());
+    db
+}
+
+async fn run(
+    db: &MemoryDatabase,
+    sink: &mut MemorySink,
+    store: &MemoryStore,
+    cfg: &Config,
+) -> Result<PollSummary> {
+    let opts = PollOptions::from_config(cfg, Instant::now() + Duration::from_secs(30));
+    let mut db = db.clone();
+    poll(cfg, &mut db, move || async move { Ok(sink) }, store, &opts).await
+}
+
+/// `op:id` of each data record (tombstones as `-:id`), `r` marked `r!` on
+/// the record whose `source.snapshot` is `last`.
+fn trace(records: &[Record]) -> Vec<String> {
+    records
+        .iter()
+        .filter(|r| r.topic.as_ref() == "p.d.t")
+        .map(|r| {
+            let key: serde_json::Value = serde_json::from_slice(r.key.as_ref().unwrap()).unwrap();
+            let id = &key["id"];
+            match &r.value {
+                None => format!("-:{id}"),
+                Some(v) => {
+                    let v: serde_json::Value = serde_json::from_slice(v).unwrap();
+                    let last = if v["source"]["snapshot"] == "last" {
+                        "!"
+                    } else {
+                        ""
+                    };
+                    format!("{}{last}:{id}", v["op"].as_str().unwrap())
+                }
+            }
+        })
+        .collect()
+}
+
+/// The table a consumer holds after applying `records` in order.
+fn replay(records: &[Record]) -> Vec<Vec<Cell>> {
+    let mut table: BTreeMap<i64, Vec<Cell>> = BTreeMap::new();
+    for rec in records.iter().filter(|r| r.topic.as_ref() == "p.d.t") {
+        let key: serde_json::Value = serde_json::from_slice(rec.key.as_ref().unwrap()).unwrap();
+        let id = key["id"].as_i64().unwrap();
+        let Some(v) = &rec.value else {
+            table.remove(&id);
+            continue;
+        };
+        let v: serde_json::Value = serde_json::from_slice(v).unwrap();
+        match &v["after"] {
+            serde_json::Value::Null => {
+                table.remove(&id);
+            }
+            after => {
+                table.insert(id, r(id, after["v"].as_i64().unwrap()));
+            }
+        }
+    }
+    table.into_values().collect()
+}
+
+fn checkpoint(store: &MemoryStore) -> Checkpoint {
+    store
+        .state()
+        .and_then(|s| s.checkpoint)
+        .expect("a checkpoint")
+}
+
+#[tokio::test]
+async fn a_chunk_is_placed_after_the_stream_events_before_its_position() {
+    let db = database(6);
+    // Traffic while the snapshot runs, each write landing between two
+    // chunk reads: an update of a row already read (visible), then an
+    // insert above the cursor (held back: the next chunk carries it).
+    db.after_chunk(Box::new(|db| {
+        db.write("d", "t", vec![update(1, 1, 11)]);
+    }));
+    db.after_chunk(Box::new(|db| {
+        db.write("d", "t", vec![insert(7)]);
+    }));
+    let (mut sink, store) = (MemorySink::default(), MemoryStore::default());
+    let s = run(&db, &mut sink, &store, &config(2, None)).await.unwrap();
+    assert_eq!(
+        trace(&sink.records),
+        ["r:1", "r:2", "u:1", "r:3", "r:4", "r:5", "r:6", "r!:7"],
+        "the update at a position between chunk 1 and chunk 2 comes between their rows"
+    );
+    assert_eq!(replay(&sink.records), db.rows("d", "t"));
+    assert_eq!((s.snapshot_rows, s.snapshot_chunks), (7, 4));
+    let cp = checkpoint(&store);
+    assert!(cp.snapshot.is_none() && cp.initial_snapshot_done);
+    assert_eq!(
+        cp.position,
+        db.end(),
+        "streamed to the end after the snapshot"
+    );
+}
+
+#[tokio::test]
+async fn a_primary_key_change_across_the_cursor_is_judged_half_by_half() {
+    let db = database(6);
+    // After chunk 1 (cursor 2): key 1 moves above the cursor. The delete of
+    // 1 is visible (the consumer has row 1); the create of 10 is held back
+    // (chunk 3 reads row 10).
+    db.after_chunk(Box::new(|db| {
+        db.write("d", "t", vec![update(1, 10, 5)]);
+    }));
+    // After chunk 2 (cursor 4): key 6 moves below the cursor. The delete of
+    // 6 is held back (the consumer never saw 6); the create of 3 is visible.
+    db.after_chunk(Box::new(|db| {
+        db.write("d", "t", vec![update(6, 3, 7)]);
+    }));
+    let (mut sink, store) = (MemorySink::default(), MemoryStore::default());
+    run(&db, &mut sink, &store, &config(2, None)).await.unwrap();
+    assert_eq!(
+        trace(&sink.records),
+        ["r:1", "r:2", "d:1", "-:1", "r:3", "r:4", "c:3", "r:5", "r!:10"],
+    );
+    assert_eq!(replay(&sink.records), db.rows("d", "t"));
+}
+
+#[tokio::test]
+async fn a_poll_that_ends_between_reading_a_chunk_and_publishing_it_reads_it_again() {
+    let db = database(4);
+    // After chunk 1 (cursor 2): two transactions on rows already read.
+    db.after_chunk(Box::new(|db| {
+        db.write("d", "t", vec![update(1, 1, 11)]);
+        db.write("d", "t", vec![update(2, 2, 22)]);
+    }));
+    let (mut sink, store) = (MemorySink::default(), MemoryStore::default());
+    // Three events: chunk 1's two rows and the first update. Chunk 2 was
+    // read after both updates, so it cannot be placed before the second:
+    // the poll ends with it unpublished.
+    let s = run(&db, &mut sink, &store, &config(2, Some(3)))
+        .await
+        .unwrap();
+    assert_eq!(trace(&sink.records), ["r:1", "r:2", "u:1"]);
+    assert_eq!((s.snapshot_rows, s.snapshot_chunks), (2, 1));
+    assert_eq!(db.chunks_read(), 2);
+    let cp = checkpoint(&store);
+    let table = &cp.snapshot.as_ref().expect("snapshot still owed").tables[0];
+    assert_eq!(
+        table.cursor,
+        Some(vec![KeyValue::Int(2)]),
+        "cursor of the published chunk"
+    );
+    assert_eq!(table.rows, 2);
+    assert!(!cp.initial_snapshot_done);
+
+    // The next poll streams the second update, then reads chunk 2 again.
+    let before = sink.records.len();
+    run(&db, &mut sink, &store, &config(2, None)).await.unwrap();
+    assert_eq!(trace(&sink.records[before..]), ["u:2", "r:3", "r!:4"]);
+    assert_eq!(db.chunks_read(), 3);
+    assert_eq!(replay(&sink.records), db.rows("d", "t"));
+    assert!(checkpoint(&store).initial_snapshot_done);
+}
+
+#[tokio::test]
+async fn a_failed_publish_of_a_chunk_keeps_the_cursor_and_the_next_poll_sends_it() {
+    let db = database(3);
+    let (mut sink, store) = (MemorySink::default(), MemoryStore::default());
+    // The first poll records where it starts, reads the chunk and fails to
+    // publish it: nothing of the snapshot is checkpointed.
+    sink.fail_with = Some("broker gone".into());
+    let err = run(&db, &mut sink, &store, &config(10, None))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Kafka { .. }), "{err}");
+    assert!(store.state().and_then(|s| s.checkpoint).is_none_or(|cp| cp
+        .snapshot
+        .as_ref()
+        .is_some_and(|s| s.tables[0].cursor.is_none())));
+    sink.fail_with = None;
+    run(&db, &mut sink, &store, &config(10, None))
+        .await
+        .unwrap();
+    assert_eq!(trace(&sink.records), ["r:1", "r:2", "r!:3"]);
+}
