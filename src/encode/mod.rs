@@ -44,7 +44,7 @@ use serde_json::{json, Value as Json};
 use crate::model::{Cell, Op, RowChange, SchemaChange, TableSchema, TxCounter};
 
 pub use codec::TableCodec;
-pub use types::{column_schema, write_cell};
+pub(crate) use types::column_schema;
 
 use codec::{schema_params, shape_for, write_row, Half, Shape};
 use envelope::{

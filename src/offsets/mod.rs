@@ -16,6 +16,7 @@ mod dynamodb;
 mod file;
 
 use std::future::Future;
+#[cfg(any(test, feature = "testing"))]
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -126,12 +127,14 @@ pub fn new_owner_id() -> String {
     format!("{host}/{}/{:016x}", std::process::id(), h.finish())
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// Stores state in memory, for unit tests.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     state: Mutex<Option<StoredState>>,
 }
 
+#[cfg(any(test, feature = "testing"))]
 impl MemoryStore {
     /// The stored state, for assertions.
     pub fn state(&self) -> Option<StoredState> {
@@ -193,6 +196,7 @@ pub(crate) fn release_in(state: &mut Option<StoredState>, lease: &Lease) -> bool
     }
 }
 
+#[cfg(any(test, feature = "testing"))]
 impl OffsetStore for MemoryStore {
     async fn acquire(&self, owner: &str, ttl: Duration) -> Result<Acquire> {
         let mut s = self.state.lock().map_err(|_| poisoned())?;
@@ -219,6 +223,7 @@ impl OffsetStore for MemoryStore {
     }
 }
 
+#[cfg(any(test, feature = "testing"))]
 fn poisoned() -> Error {
     Error::Offsets {
         store: "memory".into(),

@@ -45,6 +45,11 @@ mod tests;
 #[cfg(test)]
 mod tests_interleave;
 
+#[cfg(test)]
+use crate::model::Checkpoint;
+#[cfg(test)]
+use crate::source::Source;
+
 use std::future::Future;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -53,20 +58,20 @@ use std::time::Instant;
 pub use options::{PollOptions, PollSummary};
 pub(crate) use plan::queue;
 pub(crate) use streamer::now_us;
-pub use streamer::{Pump, Streamer};
+pub(crate) use streamer::Streamer;
 
 use crate::config::{Config, SnapshotMode};
 use crate::encode::{EncoderOptions, EventEncoder};
 use crate::error::Result;
-use crate::model::Checkpoint;
 use crate::offsets::{new_owner_id, Acquire, Lease, OffsetStore};
 use crate::sink::{KafkaSink, Sink};
-use crate::source::{Database, MySqlDatabase, Source};
+use crate::source::{Database, MySqlDatabase};
 
 /// The streaming loop alone: reads `source` from `start` to its end,
-/// publishes to `sink`, checkpoints to `store` under `lease`. Generic so
-/// that it runs unchanged against memory implementations in unit tests.
-pub async fn stream<S: Source, K: Sink, O: OffsetStore>(
+/// publishes to `sink`, checkpoints to `store` under `lease`, for unit tests
+/// of the streamer without a planned poll.
+#[cfg(test)]
+async fn stream<S: Source, K: Sink, O: OffsetStore>(
     source: &mut S,
     sink: &mut K,
     store: &O,

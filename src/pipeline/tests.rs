@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::holdback::{held_back, Visible};
+use super::streamer::Pump;
 use super::*;
 use crate::config::FailureMode;
 use crate::error::Error;

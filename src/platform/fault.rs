@@ -6,14 +6,21 @@
 //! process prints `fault point reached: <point>` on stderr when it gets
 //! there and then sleeps, so the test can `SIGKILL` it at exactly that
 //! moment. Without the variable a fault point costs one cached lookup.
+//!
+//! The points exist only with the `fault-injection` feature (on for the
+//! crate's own tests); other builds compile them to nothing.
 
+#[cfg(feature = "fault-injection")]
 use std::sync::OnceLock;
+#[cfg(feature = "fault-injection")]
 use std::time::Duration;
 
+#[cfg(feature = "fault-injection")]
 static FAULT: OnceLock<Option<String>> = OnceLock::new();
 
 /// Pauses forever at `name` when `BINLOG_POLLER_FAULT=pause:<name>`.
-pub fn point(name: &str) {
+#[cfg(feature = "fault-injection")]
+pub(crate) fn point(name: &str) {
     let configured = FAULT.get_or_init(|| {
         std::env::var("BINLOG_POLLER_FAULT")
             .ok()
@@ -26,3 +33,8 @@ pub fn point(name: &str) {
         }
     }
 }
+
+/// Without the `fault-injection` feature a fault point does nothing.
+#[cfg(not(feature = "fault-injection"))]
+#[inline(always)]
+pub(crate) fn point(_name: &str) {}

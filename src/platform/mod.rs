@@ -5,7 +5,7 @@
 //! tests.
 
 pub mod aws;
-pub mod fault;
+pub(crate) mod fault;
 pub mod secrets;
 pub mod telemetry;
-pub mod tls;
+pub(crate) mod tls;

@@ -14,7 +14,8 @@ mod kafka;
 
 use std::future::Future;
 
-pub use kafka::{describe as describe_kafka_security, KafkaSink};
+pub(crate) use kafka::describe as describe_kafka_security;
+pub use kafka::KafkaSink;
 
 use crate::encode::Record;
 use crate::error::Result;
@@ -74,6 +75,7 @@ pub fn partition_for(key: Option<&[u8]>, partitions: i32) -> i32 {
     }
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// A sink that keeps records in memory, for unit tests.
 #[derive(Debug, Default)]
 pub struct MemorySink {
@@ -83,6 +85,7 @@ pub struct MemorySink {
     pub fail_with: Option<String>,
 }
 
+#[cfg(any(test, feature = "testing"))]
 impl Sink for MemorySink {
     async fn send(&mut self, records: Vec<Record>) -> Result<()> {
         if let Some(reason) = &self.fail_with {

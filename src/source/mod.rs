@@ -11,35 +11,41 @@
 //! `None` means the source reached the current end of the binlog (drain
 //! mode, `BINLOG_DUMP_NON_BLOCK`) or its read deadline.
 //!
-//! [`BinlogSource`] reads a real server; [`MemorySource`] replays a list for
-//! unit tests of the poller.
+//! [`BinlogSource`] reads a real server; `MemorySource` (feature
+//! `testing`) replays a list for unit tests of the poller.
+//!
+//! A poll reaches the database through the [`Database`] trait: its
+//! settings and end of the log, its binlog ([`Source`]) and its tables in
+//! chunks ([`ChunkSource`]). [`MySqlDatabase`] is the real one;
+//! `MemoryDatabase` (feature `testing`) runs whole polls in memory.
 
 mod binlog;
-pub mod ddl;
+pub(crate) mod ddl;
 mod decode;
+#[cfg(any(test, feature = "testing"))]
 mod memory;
 mod mysql;
 mod schema;
 mod server;
 mod snapshot;
 
+#[cfg(any(test, feature = "testing"))]
 use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
 pub use binlog::{BinlogSource, StartAt};
-pub use decode::{cell_from_binlog, table_schema_from_tme};
+#[cfg(any(test, feature = "testing"))]
 pub use memory::{MemoryDatabase, RowWrite, Writer, MEMORY_BINLOG};
 pub use mysql::MySqlDatabase;
-pub use schema::{
-    column_type_from, list_tables, load_defaults, load_table, parse_default, TableInfo,
+pub(crate) use schema::list_tables;
+pub use schema::TableInfo;
+pub(crate) use server::{
+    binlog_retention, connect, missing_privileges, tls_session, REQUIRED_PRIVILEGES,
 };
-pub use server::{
-    binlog_retention, connect, missing_privileges, tls_session, Flavor, Retention, ServerInfo,
-    REQUIRED_PRIVILEGES,
-};
-pub use snapshot::{cell_from_snapshot, Chunk, ChunkReader};
+pub use server::{Flavor, ServerInfo};
+pub use snapshot::{Chunk, ChunkReader};
 
 use crate::error::Result;
 use crate::model::{BinlogPosition, Checkpoint, KeyValue, RowChange, SchemaChange, TxProgress};
@@ -161,6 +167,7 @@ pub trait ChunkSource: Send {
         Self: Sized;
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// Replays a fixed list of events, for unit tests.
 #[derive(Debug, Default)]
 pub struct MemorySource {
@@ -168,6 +175,7 @@ pub struct MemorySource {
     pub events: VecDeque<SourceEvent>,
 }
 
+#[cfg(any(test, feature = "testing"))]
 impl MemorySource {
     /// A source that yields `events` in order.
     pub fn new(events: impl IntoIterator<Item = SourceEvent>) -> Self {
@@ -177,6 +185,7 @@ impl MemorySource {
     }
 }
 
+#[cfg(any(test, feature = "testing"))]
 impl Source for MemorySource {
     async fn next(&mut self) -> Result<Option<SourceEvent>> {
         Ok(self.events.pop_front())
