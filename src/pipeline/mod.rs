@@ -36,7 +36,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Instant;
 
-pub use options::{PollOptions, PollSummary};
+pub use options::{PollOptions, PollStatus, PollSummary};
 pub(crate) use plan::queue;
 pub(crate) use streamer::now_us;
 pub use streamer::{Pump, Streamer};
@@ -93,7 +93,7 @@ pub async fn poll_once_with_stop<O: OffsetStore>(
             tracing::info!(holder = %owner, expires_ms, "lease held by another poller; exiting");
             return Ok(PollSummary {
                 connector: config.name.clone(),
-                status: "lease_held".into(),
+                status: PollStatus::LeaseHeld,
                 lease_holder: Some(owner),
                 ..Default::default()
             });
@@ -127,7 +127,7 @@ async fn poll_with_lease<O: OffsetStore>(
         && start.snapshot.is_none()
     {
         return Ok(PollSummary {
-            status: "snapshot_complete".into(),
+            status: PollStatus::SnapshotComplete,
             first_position: Some(start.position.to_string()),
             last_position: Some(start.position.to_string()),
             ..Default::default()
