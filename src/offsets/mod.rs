@@ -224,6 +224,7 @@ fn poisoned() -> Error {
         store: "memory".into(),
         during: "lock",
         reason: "poisoned".into(),
+        source: None,
     }
 }
 

@@ -22,6 +22,8 @@
 use std::collections::HashMap;
 use std::future::Future;
 
+use aws_sdk_secretsmanager::error::SdkError;
+use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
 use serde_json::Value as Json;
 
 use crate::error::{Error, Result};
@@ -190,6 +192,7 @@ impl SecretSource for MemorySecrets {
             id: id.to_string(),
             reason: "not found".into(),
             retryable: false,
+            source: None,
         })
     }
 }
@@ -215,6 +218,7 @@ impl AwsSecrets {
                     id: "(any)".into(),
                     reason: "no AWS region; set AWS_REGION (Lambda sets it)".into(),
                     retryable: false,
+                    source: None,
                 });
             }
             conf = conf.into_builder().region(Region::new("us-east-1")).build();
@@ -235,17 +239,7 @@ impl SecretSource for AwsSecrets {
             .send()
             .await
             .map_err(|e| {
-                let code = e.code().unwrap_or_default().to_string();
-                // Missing secrets and denied access need a human; the rest
-                // (throttling, network) may heal.
-                let retryable = !matches!(
-                    code.as_str(),
-                    "ResourceNotFoundException"
-                        | "AccessDeniedException"
-                        | "InvalidParameterException"
-                        | "InvalidRequestException"
-                        | "DecryptionFailure"
-                );
+                let code = e.code().unwrap_or_default();
                 let reason = match e.message() {
                     Some(m) if !code.is_empty() => format!("{code}: {m}"),
                     _ => e.to_string(),
@@ -253,7 +247,8 @@ impl SecretSource for AwsSecrets {
                 Error::Secret {
                     id: id.to_string(),
                     reason,
-                    retryable,
+                    retryable: is_retryable_get_secret(&e),
+                    source: Some(Box::new(e)),
                 }
             })?;
         out.secret_string()
@@ -262,7 +257,28 @@ impl SecretSource for AwsSecrets {
                 id: id.to_string(),
                 reason: "the secret has no string value (binary secrets are not supported)".into(),
                 retryable: false,
+                source: None,
             })
+    }
+}
+
+/// Whether a failed `GetSecretValue` may succeed later. Missing secrets,
+/// denied access and bad requests need a human; the rest (throttling,
+/// network, the service's own faults) may heal.
+fn is_retryable_get_secret<R>(e: &SdkError<GetSecretValueError, R>) -> bool {
+    use aws_sdk_secretsmanager::error::ProvideErrorMetadata as _;
+    match e.as_service_error() {
+        Some(
+            GetSecretValueError::ResourceNotFoundException(_)
+            | GetSecretValueError::InvalidParameterException(_)
+            | GetSecretValueError::InvalidRequestException(_)
+            | GetSecretValueError::DecryptionFailure(_),
+        ) => false,
+        // Access denial is not a modelled error of GetSecretValue: the SDK
+        // keeps it as an unhandled error whose only handle is the service's
+        // error code (a protocol field, not message text).
+        Some(other) => other.code() != Some("AccessDeniedException"),
+        None => true,
     }
 }
 
