@@ -288,3 +288,37 @@ impl OffsetStore for DynamoDbStore {
         format!("dynamodb:{}#{}", self.table, self.connector)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+
+    use super::*;
+
+    #[test]
+    fn sdk_failures_keep_their_source_and_the_full_message() {
+        let conf = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .build();
+        let store = DynamoDbStore {
+            client: Client::from_conf(conf),
+            table: "offsets".into(),
+            connector: "c".into(),
+        };
+        let sdk: SdkError<UpdateItemError, ()> = SdkError::timeout_error("no answer");
+        let expected = DisplayErrorContext(&sdk).to_string();
+        let e = store.sdk_err("commit checkpoint", sdk);
+        assert_eq!(
+            e.to_string(),
+            format!("offset store dynamodb:offsets#c failed during commit checkpoint: {expected}")
+        );
+        // The whole chain, not the SDK's bare "request has timed out".
+        assert!(e.to_string().contains("no answer"), "{e}");
+        let source = e.source().expect("the SDK error is the source");
+        assert!(source.is::<SdkError<UpdateItemError, ()>>(), "{source:?}");
+        assert!(e.is_retryable());
+    }
+}

@@ -231,26 +231,13 @@ impl AwsSecrets {
 
 impl SecretSource for AwsSecrets {
     async fn get(&self, id: &str) -> Result<String> {
-        use aws_sdk_secretsmanager::error::ProvideErrorMetadata as _;
         let out = self
             .client
             .get_secret_value()
             .secret_id(id)
             .send()
             .await
-            .map_err(|e| {
-                let code = e.code().unwrap_or_default();
-                let reason = match e.message() {
-                    Some(m) if !code.is_empty() => format!("{code}: {m}"),
-                    _ => e.to_string(),
-                };
-                Error::Secret {
-                    id: id.to_string(),
-                    reason,
-                    retryable: is_retryable_get_secret(&e),
-                    source: Some(Box::new(e)),
-                }
-            })?;
+            .map_err(|e| secret_error(id, e))?;
         out.secret_string()
             .map(str::to_string)
             .ok_or_else(|| Error::Secret {
@@ -259,6 +246,26 @@ impl SecretSource for AwsSecrets {
                 retryable: false,
                 source: None,
             })
+    }
+}
+
+/// A failed `GetSecretValue` call: the service's code and message (never
+/// a value), with the SDK's error as the source.
+fn secret_error<R>(id: &str, e: SdkError<GetSecretValueError, R>) -> Error
+where
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    use aws_sdk_secretsmanager::error::ProvideErrorMetadata as _;
+    let code = e.code().unwrap_or_default();
+    let reason = match e.message() {
+        Some(m) if !code.is_empty() => format!("{code}: {m}"),
+        _ => e.to_string(),
+    };
+    Error::Secret {
+        id: id.to_string(),
+        reason,
+        retryable: is_retryable_get_secret(&e),
+        source: Some(Box::new(e)),
     }
 }
 
@@ -332,6 +339,56 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("unterminated"), "{err}");
+    }
+
+    #[test]
+    fn sdk_failures_keep_their_source_and_classify_by_type() {
+        use aws_sdk_secretsmanager::error::ErrorMetadata;
+        use aws_sdk_secretsmanager::types::error::ResourceNotFoundException;
+        use std::error::Error as _;
+
+        let missing = SdkError::service_error(
+            GetSecretValueError::ResourceNotFoundException(
+                ResourceNotFoundException::builder()
+                    .message("Secrets Manager can't find the specified secret.")
+                    // As the SDK's deserialiser records it.
+                    .meta(
+                        ErrorMetadata::builder()
+                            .code("ResourceNotFoundException")
+                            .message("Secrets Manager can't find the specified secret.")
+                            .build(),
+                    )
+                    .build(),
+            ),
+            (),
+        );
+        let e = secret_error("bp-no-such-secret", missing);
+        let msg = e.to_string();
+        assert!(
+            msg.contains("\"bp-no-such-secret\"")
+                && msg.contains("ResourceNotFoundException: Secrets Manager can't find")
+                && msg.contains("secretsmanager:GetSecretValue"),
+            "{msg}"
+        );
+        assert!(!e.is_retryable());
+        let source = e.source().expect("the SDK error is the source");
+        assert!(
+            source.is::<SdkError<GetSecretValueError, ()>>(),
+            "{source:?}"
+        );
+
+        let generic = |code: &str| {
+            SdkError::service_error(
+                GetSecretValueError::generic(ErrorMetadata::builder().code(code).build()),
+                (),
+            )
+        };
+        assert!(!secret_error("s", generic("AccessDeniedException")).is_retryable());
+        assert!(secret_error("s", generic("ThrottlingException")).is_retryable());
+        let timeout: SdkError<GetSecretValueError, ()> = SdkError::timeout_error("slow");
+        let e = secret_error("s", timeout);
+        assert!(e.is_retryable());
+        assert!(e.source().is_some());
     }
 
     #[tokio::test]
