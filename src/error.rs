@@ -35,6 +35,11 @@ impl fmt::Display for ConfigProblems {
 
 impl std::error::Error for ConfigProblems {}
 
+/// A library error kept as the [`source`](std::error::Error::source) of one
+/// of ours, for variants whose cause comes from more than one library (or
+/// from a generic one, such as the AWS SDK's `SdkError<E, R>`).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
 /// Result alias used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -58,8 +63,12 @@ pub enum Error {
     Tls {
         server: String,
         mode: &'static str,
+        /// The TLS failure in words (the text of the error inside `source`).
         reason: String,
         hint: &'static str,
+        /// The driver's error (boxed: it would double the size of `Error`).
+        #[source]
+        source: Box<mysql_async::Error>,
     },
 
     /// A MySQL call failed after the connection was established.
@@ -84,11 +93,18 @@ pub enum Error {
     Decode { position: String, reason: String },
 
     /// Kafka failed or did not answer in time.
+    ///
+    /// `reason` is the message (the client's error text, with the fix when
+    /// one is known); `source` is the client's error itself (an
+    /// `rskafka::client::error::Error`, or what made the TLS setup fail),
+    /// for code that needs to tell failures apart.
     #[error("Kafka {during} failed on {brokers}: {reason}")]
     Kafka {
         brokers: String,
         during: String,
         reason: String,
+        #[source]
+        source: Option<BoxError>,
     },
 
     /// A record exceeds what the broker accepts.
@@ -103,11 +119,17 @@ pub enum Error {
     },
 
     /// The offset store failed.
+    ///
+    /// `reason` is the message; `source` the library error behind it (the
+    /// DynamoDB SDK's `SdkError`, an I/O or JSON error of the offsets file),
+    /// absent when the store itself refused (no region, a held lease).
     #[error("offset store {store} failed during {during}: {reason}")]
     Offsets {
         store: String,
         during: &'static str,
         reason: String,
+        #[source]
+        source: Option<BoxError>,
     },
 
     /// Another invocation fenced us off: our lease epoch is stale.
@@ -123,8 +145,12 @@ pub enum Error {
     #[error("cannot read secret {id:?} from AWS Secrets Manager: {reason}; check the name or ARN, the region, and that the role may call secretsmanager:GetSecretValue on it")]
     Secret {
         id: String,
+        /// What went wrong, in words (never the secret's value).
         reason: String,
         retryable: bool,
+        /// The Secrets Manager SDK's error, when the call failed.
+        #[source]
+        source: Option<BoxError>,
     },
 
     /// An IAM auth token (RDS database auth, MSK) could not be made.
@@ -138,6 +164,9 @@ pub enum Error {
         hint: &'static str,
         /// Credentials that failed to load may load on the next attempt.
         retryable: bool,
+        /// The credential provider's or the signer's error, when there is one.
+        #[source]
+        source: Option<BoxError>,
     },
 
     /// Local I/O (offset file, config file).
@@ -212,6 +241,7 @@ mod tests {
             brokers: "b:9092".into(),
             during: "produce".into(),
             reason: "timeout".into(),
+            source: None,
         };
         assert!(e.is_retryable());
         assert_eq!(e.exit_code(), 1);

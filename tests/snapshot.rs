@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use binlog_poller::pipeline::PollStatus;
 use common::*;
 use mysql_async::prelude::Queryable;
 use serde_json::{json, Value};
@@ -318,7 +319,7 @@ async fn composite_key_chunks_with_override_then_initial_only_stops(s: &Services
     // initial_only: after the snapshot the connector stops.
     c.sql("INSERT INTO t VALUES (99, 'x', 'ok')").await;
     let second = c.poll().await;
-    assert_eq!(second.status, "snapshot_complete");
+    assert_eq!(second.status, PollStatus::SnapshotComplete);
     assert_eq!(second.events, 0);
 }
 
@@ -335,7 +336,11 @@ async fn lock_timeout_leaves_the_chunk_to_a_later_poll(s: &Services, db: &Db) {
         .await
         .unwrap();
     let blocked = c.poll().await;
-    assert_eq!(blocked.status, "ok", "a lock timeout is not a failure");
+    assert_eq!(
+        blocked.status,
+        PollStatus::Ok,
+        "a lock timeout is not a failure"
+    );
     assert_eq!(blocked.snapshot_rows, 0);
     assert_eq!(blocked.snapshot_tables_left, 1, "the table stays queued");
     blocker.query_drop("UNLOCK TABLES").await.unwrap();

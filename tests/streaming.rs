@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use binlog_poller::offsets::{AnyStore, OffsetStore};
-use binlog_poller::pipeline::poll_once;
+use binlog_poller::pipeline::{poll_once, PollStatus};
 use binlog_poller::sink::partition_for;
 use common::*;
 use serde_json::{json, Value};
@@ -427,7 +427,7 @@ async fn killed_after_publish_before_checkpoint_redelivers(s: &Services, db: &Db
     let started = Instant::now();
     let summary = loop {
         let sm = c.poll().await;
-        if sm.status == "ok" {
+        if sm.status == PollStatus::Ok {
             break sm;
         }
         assert!(

@@ -19,6 +19,7 @@
 use std::time::Duration;
 
 use aws_config::Region;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ReturnValue,
     ScalarAttributeType,
@@ -65,6 +66,7 @@ impl DynamoDbStore {
                     during: "configure",
                     reason: "no AWS region; set AWS_REGION or offset.storage.dynamodb.region"
                         .into(),
+                    source: None,
                 });
             }
         }
@@ -75,11 +77,33 @@ impl DynamoDbStore {
         })
     }
 
-    fn err(&self, during: &'static str, e: impl std::fmt::Display) -> Error {
+    /// An [`Error::Offsets`] keeping `e` as its source.
+    fn err(
+        &self,
+        during: &'static str,
+        e: impl std::error::Error + Send + Sync + 'static,
+    ) -> Error {
         Error::Offsets {
             store: self.describe(),
             during,
             reason: e.to_string(),
+            source: Some(Box::new(e)),
+        }
+    }
+
+    /// An [`Error::Offsets`] for a failed SDK call. The message spells out
+    /// the whole cause chain, as the SDK's own `Display` says only
+    /// "service error".
+    fn sdk_err<E, R>(&self, during: &'static str, e: SdkError<E, R>) -> Error
+    where
+        E: std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        Error::Offsets {
+            store: self.describe(),
+            during,
+            reason: DisplayErrorContext(&e).to_string(),
+            source: Some(Box::new(e)),
         }
     }
 
@@ -114,10 +138,7 @@ impl DynamoDbStore {
             {
                 Ok(())
             }
-            Err(e) => Err(self.err(
-                "create table",
-                aws_sdk_dynamodb::error::DisplayErrorContext(e),
-            )),
+            Err(e) => Err(self.sdk_err("create table", e)),
         }
     }
 
@@ -189,10 +210,7 @@ impl OffsetStore for DynamoDbStore {
                     expires_ms: st.expires_ms,
                 })
             }
-            Err(e) => Err(self.err(
-                "acquire lease",
-                aws_sdk_dynamodb::error::DisplayErrorContext(e),
-            )),
+            Err(e) => Err(self.sdk_err("acquire lease", e)),
         }
     }
 
@@ -223,10 +241,7 @@ impl OffsetStore for DynamoDbStore {
                     epoch: lease.epoch,
                 })
             }
-            Err(e) => Err(self.err(
-                "commit checkpoint",
-                aws_sdk_dynamodb::error::DisplayErrorContext(e),
-            )),
+            Err(e) => Err(self.sdk_err("commit checkpoint", e)),
         }
     }
 
@@ -252,10 +267,7 @@ impl OffsetStore for DynamoDbStore {
             {
                 Ok(())
             }
-            Err(e) => Err(self.err(
-                "release lease",
-                aws_sdk_dynamodb::error::DisplayErrorContext(e),
-            )),
+            Err(e) => Err(self.sdk_err("release lease", e)),
         }
     }
 
@@ -268,11 +280,45 @@ impl OffsetStore for DynamoDbStore {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| self.err("read", aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+            .map_err(|e| self.sdk_err("read", e))?;
         out.item().map(|i| self.parse_item(i)).transpose()
     }
 
     fn describe(&self) -> String {
         format!("dynamodb:{}#{}", self.table, self.connector)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+
+    use super::*;
+
+    #[test]
+    fn sdk_failures_keep_their_source_and_the_full_message() {
+        let conf = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .build();
+        let store = DynamoDbStore {
+            client: Client::from_conf(conf),
+            table: "offsets".into(),
+            connector: "c".into(),
+        };
+        let sdk: SdkError<UpdateItemError, ()> = SdkError::timeout_error("no answer");
+        let expected = DisplayErrorContext(&sdk).to_string();
+        let e = store.sdk_err("commit checkpoint", sdk);
+        assert_eq!(
+            e.to_string(),
+            format!("offset store dynamodb:offsets#c failed during commit checkpoint: {expected}")
+        );
+        // The whole chain, not the SDK's bare "request has timed out".
+        assert!(e.to_string().contains("no answer"), "{e}");
+        let source = e.source().expect("the SDK error is the source");
+        assert!(source.is::<SdkError<UpdateItemError, ()>>(), "{source:?}");
+        assert!(e.is_retryable());
     }
 }

@@ -38,6 +38,7 @@ impl FileStore {
             store: self.describe(),
             during,
             reason: e.to_string(),
+            source: Some(e.into()),
         }
     }
 
@@ -63,6 +64,7 @@ impl FileStore {
                 reason: format!(
                     "not an offsets file ({e}); move it away or fix offset.storage.file.filename"
                 ),
+                source: Some(e.into()),
             })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
             Err(e) => return Err(self.io_err("read", e)),

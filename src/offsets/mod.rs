@@ -229,6 +229,7 @@ fn poisoned() -> Error {
         store: "memory".into(),
         during: "lock",
         reason: "poisoned".into(),
+        source: None,
     }
 }
 

@@ -51,6 +51,7 @@ pub async fn request_snapshot<O: OffsetStore>(
                 store: store.describe(),
                 during: "queueing a snapshot",
                 reason: format!("a poll holds the lease ({owner}); try again when it finished"),
+                source: None,
             })
         }
     };

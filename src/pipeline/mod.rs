@@ -55,7 +55,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Instant;
 
-pub use options::{PollOptions, PollSummary};
+pub use options::{PollOptions, PollStatus, PollSummary};
 pub(crate) use plan::queue;
 pub(crate) use streamer::now_us;
 pub(crate) use streamer::Streamer;
@@ -142,7 +142,7 @@ where
             tracing::info!(holder = %owner, expires_ms, "lease held by another poller; exiting");
             return Ok(PollSummary {
                 connector: config.name.clone(),
-                status: "lease_held".into(),
+                status: PollStatus::LeaseHeld,
                 lease_holder: Some(owner),
                 ..Default::default()
             });
@@ -183,7 +183,7 @@ where
         && start.snapshot.is_none()
     {
         return Ok(PollSummary {
-            status: "snapshot_complete".into(),
+            status: PollStatus::SnapshotComplete,
             first_position: Some(start.position.to_string()),
             last_position: Some(start.position.to_string()),
             ..Default::default()

@@ -64,13 +64,27 @@ impl PollOptions {
     }
 }
 
+/// How a poll ended; serialised as the strings the summary always had.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PollStatus {
+    /// The poll ran (`"ok"`).
+    #[default]
+    Ok,
+    /// Another poller holds the lease; nothing was done (`"lease_held"`).
+    LeaseHeld,
+    /// `snapshot.mode=initial_only` and the snapshot is done, so there is
+    /// nothing to stream (`"snapshot_complete"`).
+    SnapshotComplete,
+}
+
 /// What one poll did; printed as one JSON line.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct PollSummary {
     /// Connector name.
     pub connector: String,
-    /// `ok`, or `lease_held` when another poller was running.
-    pub status: String,
+    /// How the poll ended.
+    pub status: PollStatus,
     /// Holder of the lease when `status` is `lease_held`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lease_holder: Option<String>,
@@ -146,5 +160,33 @@ impl PollSummary {
             (LOCK_HOLD_MAX, "Milliseconds", s.lock_hold_max_ms),
             (SUCCESSFUL_POLLS, "Count", Some(1.0)),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_serialises_as_the_strings_it_replaced() {
+        for (status, text) in [
+            (PollStatus::Ok, "ok"),
+            (PollStatus::LeaseHeld, "lease_held"),
+            (PollStatus::SnapshotComplete, "snapshot_complete"),
+        ] {
+            assert_eq!(serde_json::to_value(status).unwrap(), text);
+        }
+        let summary = PollSummary {
+            connector: "c".into(),
+            status: PollStatus::LeaseHeld,
+            lease_holder: Some("other".into()),
+            ..Default::default()
+        };
+        let line = serde_json::to_string(&summary).unwrap();
+        assert!(
+            line.starts_with(r#"{"connector":"c","status":"lease_held","lease_holder":"other","#),
+            "{line}"
+        );
+        assert_eq!(PollSummary::default().status, PollStatus::Ok);
     }
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::holdback::{held_back, Visible};
-use super::options::{PollOptions, PollSummary};
+use super::options::{PollOptions, PollStatus, PollSummary};
 use crate::config::FailureMode;
 use crate::encode::{EventEncoder, Record};
 use crate::error::{Error, Result};
@@ -104,7 +104,7 @@ impl<'a, K: Sink, O: OffsetStore> Streamer<'a, K, O> {
     ) -> Self {
         Self {
             summary: PollSummary {
-                status: "ok".into(),
+                status: PollStatus::Ok,
                 first_position: Some(start.resume_position().to_string()),
                 ..Default::default()
             },

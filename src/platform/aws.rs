@@ -41,7 +41,7 @@ use aws_smithy_runtime_api::client::identity::Identity;
 use base64::Engine as _;
 use tokio::sync::Mutex;
 
-use crate::error::{Error, Result};
+use crate::error::{BoxError, Error, Result};
 
 /// How long IAM tokens live: both services cap presigned tokens at 15 min.
 pub const TOKEN_LIFETIME: Duration = Duration::from_secs(900);
@@ -112,7 +112,7 @@ fn presign(
     service: &str,
     url: &str,
     now: SystemTime,
-) -> std::result::Result<String, String> {
+) -> std::result::Result<String, BoxError> {
     let identity: Identity = creds.clone().into();
     let mut settings = SigningSettings::default();
     settings.signature_location = SignatureLocation::QueryParams;
@@ -123,13 +123,9 @@ fn presign(
         .name(service)
         .time(now)
         .settings(settings)
-        .build()
-        .map_err(|e| e.to_string())?;
-    let request = SignableRequest::new("GET", url, std::iter::empty(), SignableBody::empty())
-        .map_err(|e| e.to_string())?;
-    let (instructions, _) = sign(request, &params.into())
-        .map_err(|e| e.to_string())?
-        .into_parts();
+        .build()?;
+    let request = SignableRequest::new("GET", url, std::iter::empty(), SignableBody::empty())?;
+    let (instructions, _) = sign(request, &params.into())?.into_parts();
     let mut out = url.to_string();
     for (name, value) in instructions.params() {
         out.push('&');
@@ -149,7 +145,7 @@ pub fn rds_auth_token(
     port: u16,
     user: &str,
     now: SystemTime,
-) -> std::result::Result<String, String> {
+) -> std::result::Result<String, BoxError> {
     let url = format!(
         "https://{host}:{port}/?Action=connect&DBUser={}",
         uri_encode(user)
@@ -166,7 +162,7 @@ pub fn msk_auth_token(
     creds: &Credentials,
     region: &str,
     now: SystemTime,
-) -> std::result::Result<(String, SystemTime), String> {
+) -> std::result::Result<(String, SystemTime), BoxError> {
     let url = format!("https://kafka.{region}.amazonaws.com/?Action=kafka-cluster%3AConnect");
     let mut signed = presign(creds, region, "kafka-cluster", &url, now)?;
     signed.push_str("&User-Agent=");
@@ -205,6 +201,7 @@ impl IamSigner {
                 reason: "no AWS region".into(),
                 hint: "set AWS_REGION, or the region key of this auth method (database.iam.region, kafka.sasl.aws.region)",
                 retryable: false,
+                source: None,
             });
         };
         Ok(Self { conf, region })
@@ -223,6 +220,7 @@ impl IamSigner {
                 reason: "no AWS credentials provider".into(),
                 hint: "run with an IAM role (Lambda) or set AWS credentials in the environment or a profile",
                 retryable: false,
+                source: None,
             });
         };
         provider
@@ -233,6 +231,7 @@ impl IamSigner {
                 reason: format!("no AWS credentials: {e}"),
                 hint: "run with an IAM role (Lambda) or set AWS credentials in the environment or a profile",
                 retryable: true,
+                source: Some(Box::new(e)),
             })
     }
 }
@@ -243,14 +242,19 @@ const MSK_TOKEN: &str = "MSK IAM token";
 /// A fresh RDS IAM token for a new connection.
 pub async fn rds_token(signer: &IamSigner, host: &str, port: u16, user: &str) -> Result<String> {
     let creds = signer.credentials(RDS_TOKEN).await?;
-    rds_auth_token(&creds, signer.region(), host, port, user, SystemTime::now()).map_err(|reason| {
-        Error::IamToken {
-            what: RDS_TOKEN,
-            reason,
-            hint: "check the AWS credentials",
-            retryable: false,
-        }
-    })
+    rds_auth_token(&creds, signer.region(), host, port, user, SystemTime::now())
+        .map_err(|e| signing_failed(RDS_TOKEN, e))
+}
+
+/// Signing `what` failed: the signer's error is the source.
+fn signing_failed(what: &'static str, e: BoxError) -> Error {
+    Error::IamToken {
+        what,
+        reason: e.to_string(),
+        hint: "check the AWS credentials",
+        retryable: false,
+        source: Some(e),
+    }
 }
 
 /// MSK IAM tokens, cached until a minute before expiry.
@@ -279,15 +283,8 @@ impl MskIamTokens {
             }
         }
         let creds = self.signer.credentials(MSK_TOKEN).await?;
-        let (token, expires) =
-            msk_auth_token(&creds, self.signer.region(), now).map_err(|reason| {
-                Error::IamToken {
-                    what: MSK_TOKEN,
-                    reason,
-                    hint: "check the AWS credentials",
-                    retryable: false,
-                }
-            })?;
+        let (token, expires) = msk_auth_token(&creds, self.signer.region(), now)
+            .map_err(|e| signing_failed(MSK_TOKEN, e))?;
         *cached = Some((token.clone(), expires));
         Ok(token)
     }

@@ -22,6 +22,8 @@
 use std::collections::HashMap;
 use std::future::Future;
 
+use aws_sdk_secretsmanager::error::SdkError;
+use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
 use serde_json::Value as Json;
 
 use crate::error::{Error, Result};
@@ -190,6 +192,7 @@ impl SecretSource for MemorySecrets {
             id: id.to_string(),
             reason: "not found".into(),
             retryable: false,
+            source: None,
         })
     }
 }
@@ -215,6 +218,7 @@ impl AwsSecrets {
                     id: "(any)".into(),
                     reason: "no AWS region; set AWS_REGION (Lambda sets it)".into(),
                     retryable: false,
+                    source: None,
                 });
             }
             conf = conf.into_builder().region(Region::new("us-east-1")).build();
@@ -227,42 +231,61 @@ impl AwsSecrets {
 
 impl SecretSource for AwsSecrets {
     async fn get(&self, id: &str) -> Result<String> {
-        use aws_sdk_secretsmanager::error::ProvideErrorMetadata as _;
         let out = self
             .client
             .get_secret_value()
             .secret_id(id)
             .send()
             .await
-            .map_err(|e| {
-                let code = e.code().unwrap_or_default().to_string();
-                // Missing secrets and denied access need a human; the rest
-                // (throttling, network) may heal.
-                let retryable = !matches!(
-                    code.as_str(),
-                    "ResourceNotFoundException"
-                        | "AccessDeniedException"
-                        | "InvalidParameterException"
-                        | "InvalidRequestException"
-                        | "DecryptionFailure"
-                );
-                let reason = match e.message() {
-                    Some(m) if !code.is_empty() => format!("{code}: {m}"),
-                    _ => e.to_string(),
-                };
-                Error::Secret {
-                    id: id.to_string(),
-                    reason,
-                    retryable,
-                }
-            })?;
+            .map_err(|e| secret_error(id, e))?;
         out.secret_string()
             .map(str::to_string)
             .ok_or_else(|| Error::Secret {
                 id: id.to_string(),
                 reason: "the secret has no string value (binary secrets are not supported)".into(),
                 retryable: false,
+                source: None,
             })
+    }
+}
+
+/// A failed `GetSecretValue` call: the service's code and message (never
+/// a value), with the SDK's error as the source.
+fn secret_error<R>(id: &str, e: SdkError<GetSecretValueError, R>) -> Error
+where
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    use aws_sdk_secretsmanager::error::ProvideErrorMetadata as _;
+    let code = e.code().unwrap_or_default();
+    let reason = match e.message() {
+        Some(m) if !code.is_empty() => format!("{code}: {m}"),
+        _ => e.to_string(),
+    };
+    Error::Secret {
+        id: id.to_string(),
+        reason,
+        retryable: is_retryable_get_secret(&e),
+        source: Some(Box::new(e)),
+    }
+}
+
+/// Whether a failed `GetSecretValue` may succeed later. Missing secrets,
+/// denied access and bad requests need a human; the rest (throttling,
+/// network, the service's own faults) may heal.
+fn is_retryable_get_secret<R>(e: &SdkError<GetSecretValueError, R>) -> bool {
+    use aws_sdk_secretsmanager::error::ProvideErrorMetadata as _;
+    match e.as_service_error() {
+        Some(
+            GetSecretValueError::ResourceNotFoundException(_)
+            | GetSecretValueError::InvalidParameterException(_)
+            | GetSecretValueError::InvalidRequestException(_)
+            | GetSecretValueError::DecryptionFailure(_),
+        ) => false,
+        // Access denial is not a modelled error of GetSecretValue: the SDK
+        // keeps it as an unhandled error whose only handle is the service's
+        // error code (a protocol field, not message text).
+        Some(other) => other.code() != Some("AccessDeniedException"),
+        None => true,
     }
 }
 
@@ -316,6 +339,56 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("unterminated"), "{err}");
+    }
+
+    #[test]
+    fn sdk_failures_keep_their_source_and_classify_by_type() {
+        use aws_sdk_secretsmanager::error::ErrorMetadata;
+        use aws_sdk_secretsmanager::types::error::ResourceNotFoundException;
+        use std::error::Error as _;
+
+        let missing = SdkError::service_error(
+            GetSecretValueError::ResourceNotFoundException(
+                ResourceNotFoundException::builder()
+                    .message("Secrets Manager can't find the specified secret.")
+                    // As the SDK's deserialiser records it.
+                    .meta(
+                        ErrorMetadata::builder()
+                            .code("ResourceNotFoundException")
+                            .message("Secrets Manager can't find the specified secret.")
+                            .build(),
+                    )
+                    .build(),
+            ),
+            (),
+        );
+        let e = secret_error("bp-no-such-secret", missing);
+        let msg = e.to_string();
+        assert!(
+            msg.contains("\"bp-no-such-secret\"")
+                && msg.contains("ResourceNotFoundException: Secrets Manager can't find")
+                && msg.contains("secretsmanager:GetSecretValue"),
+            "{msg}"
+        );
+        assert!(!e.is_retryable());
+        let source = e.source().expect("the SDK error is the source");
+        assert!(
+            source.is::<SdkError<GetSecretValueError, ()>>(),
+            "{source:?}"
+        );
+
+        let generic = |code: &str| {
+            SdkError::service_error(
+                GetSecretValueError::generic(ErrorMetadata::builder().code(code).build()),
+                (),
+            )
+        };
+        assert!(!secret_error("s", generic("AccessDeniedException")).is_retryable());
+        assert!(secret_error("s", generic("ThrottlingException")).is_retryable());
+        let timeout: SdkError<GetSecretValueError, ()> = SdkError::timeout_error("slow");
+        let e = secret_error("s", timeout);
+        assert!(e.is_retryable());
+        assert!(e.source().is_some());
     }
 
     #[tokio::test]

@@ -114,6 +114,7 @@ impl KafkaSink {
                     brokers: brokers.clone(),
                     during: during.clone(),
                     reason,
+                    source: None,
                 })?,
             )),
             false => None,
@@ -397,27 +398,167 @@ async fn probe_login(
         probe = probe.tls_config(tls);
     }
     match bounded(brokers, during, settings.timeout, probe.build()).await {
-        Err(e) if matches!(&e, Error::Kafka { reason, .. } if is_sasl_refusal(reason)) => {
+        Err(e) if refusal_of(&e) == Some(Refusal::Login) => {
             Err(explain_login(e, &settings.security))
         }
         _ => Ok(()),
     }
 }
 
-/// Whether an rskafka error text is a refused SASL login (`Sasl handshake
-/// failed`, inside its retry error).
-fn is_sasl_refusal(reason: &str) -> bool {
-    reason.contains("Sasl")
+type DynError = dyn std::error::Error + 'static;
+
+/// A connection failure a retry will not cure: the fix is the user's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    /// The broker refused the SASL login (or it could not be made).
+    Login,
+    /// TLS failed on the brokers' certificate (untrusted, wrong name,
+    /// expired, or none sent).
+    Certificate,
 }
 
-/// A login the broker refused gets the fix appended.
+/// The refusal behind a Kafka error, found in its source chain.
+fn refusal_of(e: &Error) -> Option<Refusal> {
+    match e {
+        Error::Kafka {
+            source: Some(source),
+            ..
+        } => refusal(source.as_ref()),
+        _ => None,
+    }
+}
+
+/// Walks `err` and its causes (see [`cause`]) for a [`Refusal`].
+fn refusal(err: &DynError) -> Option<Refusal> {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(r) = refusal_here(e) {
+            return Some(r);
+        }
+        next = cause(e);
+    }
+    None
+}
+
+/// Whether `e` itself, not its causes, is a refusal.
+fn refusal_here(e: &DynError) -> Option<Refusal> {
+    use rskafka::client::error::ProtocolError as P;
+    let sasl_code = |p: &P| {
+        matches!(
+            p,
+            P::SaslAuthenticationFailed | P::UnsupportedSaslMechanism | P::IllegalSaslState
+        )
+    };
+    if e.is::<rskafka::SaslError>()
+        || matches!(
+            e.downcast_ref(),
+            Some(rskafka::ConnectionError::SaslFailed(_))
+        )
+        || matches!(
+            e.downcast_ref(),
+            Some(KError::ServerError { protocol_error, .. }) if sasl_code(protocol_error)
+        )
+        || e.downcast_ref::<P>().is_some_and(sasl_code)
+    {
+        return Some(Refusal::Login);
+    }
+    if matches!(
+        e.downcast_ref(),
+        Some(rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented)
+    ) {
+        return Some(Refusal::Certificate);
+    }
+    if let Some(opaque) = retried(e) {
+        return opaque_refusal(opaque);
+    }
+    None
+}
+
+/// The next error down the chain. `source()` except where rskafka, the
+/// standard library or `Arc` hide the cause from it: rskafka's
+/// `ConnectionError::{RetryFailed, Transport}` do not report their inner
+/// error, `io::Error::source` skips the error it wraps (rustls's, from the
+/// TLS stream), and `Arc<dyn Error>::source` skips the shared error itself.
+fn cause(e: &DynError) -> Option<&DynError> {
+    if let Some(c) = e.downcast_ref::<rskafka::ConnectionError>() {
+        match c {
+            rskafka::ConnectionError::RetryFailed(b) => return Some(b),
+            rskafka::ConnectionError::Transport { error, .. } => return Some(error),
+            _ => {}
+        }
+    }
+    if let Some(io) = e.downcast_ref::<std::io::Error>() {
+        return io.get_ref().map(|inner| inner as _);
+    }
+    if let Some(shared) = shared(e) {
+        return Some(shared);
+    }
+    e.source()
+}
+
+/// The error a retry loop gave up on, when rskafka keeps it only as text.
+///
+/// rskafka's broker connect loop collects every broker's failure into a
+/// private `MultiError(Vec<Box<dyn Error>>)` whose type cannot be named
+/// and whose errors it neither exposes nor reports as sources, and hands it
+/// to `BackoffError::DeadlineExceded` behind an `Arc`. A refused login and
+/// a certificate failure (the two we explain) always come through there
+/// when a client is built, so at that one layer only its text is
+/// available. Any error of a type we know is walked by type instead.
+fn retried(e: &DynError) -> Option<&DynError> {
+    let rskafka::BackoffError::DeadlineExceded { source, .. } = e.downcast_ref()?;
+    let inner: &DynError = source.as_ref();
+    let inner = shared(inner).unwrap_or(inner);
+    let typed = inner.is::<KError>()
+        || inner.is::<rskafka::ConnectionError>()
+        || inner.is::<rskafka::client::error::RequestError>()
+        || inner.is::<std::io::Error>();
+    (!typed && inner.source().is_none()).then_some(inner)
+}
+
+/// The error inside `e` when `e` is an `Arc`ed error (how rskafka's retry
+/// loops pass theirs on).
+fn shared(e: &DynError) -> Option<&DynError> {
+    e.downcast_ref::<Arc<dyn std::error::Error + Send + Sync>>()
+        .map(|shared| shared.as_ref() as _)
+}
+
+/// The narrowest text check for an error only available as text (see
+/// [`retried`]): it must contain the text rskafka's and rustls's own typed
+/// errors print for a refusal, taken from those types rather than spelled
+/// out here, so that a reworded message in either library moves the
+/// marker with it.
+fn opaque_refusal(opaque: &DynError) -> Option<Refusal> {
+    let text = opaque.to_string();
+    // "Sasl handshake failed: <why>": the prefix of every SASL failure.
+    let login = rskafka::ConnectionError::SaslFailed(rskafka::SaslError::UnsupportedSaslMechanism)
+        .to_string();
+    let login = login.split(": ").next().unwrap_or(&login);
+    // "invalid peer certificate: <why>" and "peer sent no certificates".
+    let untrusted =
+        rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer).to_string();
+    let untrusted = untrusted.split(": ").next().unwrap_or(&untrusted);
+    let none_sent = rustls::Error::NoCertificatesPresented.to_string();
+    if text.contains(login) {
+        Some(Refusal::Login)
+    } else if text.contains(untrusted) || text.contains(&none_sent) {
+        Some(Refusal::Certificate)
+    } else {
+        None
+    }
+}
+
+/// A login the broker refused, or a certificate TLS did not accept, gets
+/// the fix appended.
 fn explain_login(e: Error, sec: &KafkaSecurity) -> Error {
+    let refused = refusal_of(&e);
     match e {
         Error::Kafka {
             brokers,
             during,
             reason,
-        } if sec.sasl.is_some() && is_sasl_refusal(&reason) => {
+            source,
+        } if sec.sasl.is_some() && refused == Some(Refusal::Login) => {
             let hint = match &sec.sasl {
                 Some(KafkaSasl::AwsMskIam { .. }) => "check that the role may kafka-cluster:Connect to this cluster and that the cluster has IAM authentication on",
                 _ => "check kafka.sasl.username and kafka.sasl.password, and that the user exists on the brokers for this mechanism",
@@ -426,21 +567,20 @@ fn explain_login(e: Error, sec: &KafkaSecurity) -> Error {
                 brokers,
                 during,
                 reason: format!("authentication failed: {reason}; {hint}"),
+                source,
             }
         }
         Error::Kafka {
             brokers,
             during,
             reason,
-        } if sec.protocol.tls()
-            && (reason.contains("certificate") || reason.contains("InvalidCertificate")) =>
-        {
-            Error::Kafka {
-                brokers,
-                during,
-                reason: format!("TLS handshake failed: {reason}; set kafka.ssl.ca to the CA that signed the brokers' certificates"),
-            }
-        }
+            source,
+        } if sec.protocol.tls() && refused == Some(Refusal::Certificate) => Error::Kafka {
+            brokers,
+            during,
+            reason: format!("TLS handshake failed: {reason}; set kafka.ssl.ca to the CA that signed the brokers' certificates"),
+            source,
+        },
         other => other,
     }
 }
@@ -450,6 +590,7 @@ fn kerr(brokers: &str, during: &str, e: KError) -> Error {
         brokers: brokers.to_string(),
         during: during.to_string(),
         reason: e.to_string(),
+        source: Some(Box::new(e)),
     }
 }
 
@@ -458,5 +599,193 @@ fn timeout_err(brokers: &str, during: &str, limit: Duration) -> Error {
         brokers: brokers.to_string(),
         during: during.to_string(),
         reason: format!("no answer within {limit:?} (kafka.request.timeout.ms); is the broker up and kafka.bootstrap.servers right?"),
+        source: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use rskafka::client::error::RequestError;
+    use rskafka::{BackoffError, ConnectionError, SaslError};
+
+    use super::*;
+    use crate::config::{KafkaProtocol, SaslMechanism, Secret};
+
+    /// An error rskafka keeps only as text (its private `MultiError`).
+    #[derive(Debug)]
+    struct Opaque(&'static str);
+
+    impl std::fmt::Display for Opaque {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Opaque {}
+
+    /// What `ClientBuilder::build` returns when every connect attempt
+    /// failed: the broker errors behind an `Arc` in the backoff error.
+    fn gave_up(errors: impl std::error::Error + Send + Sync + 'static) -> KError {
+        let shared: Arc<dyn std::error::Error + Send + Sync> = Arc::new(errors);
+        KError::Connection(ConnectionError::RetryFailed(
+            BackoffError::DeadlineExceded {
+                deadline: Duration::ZERO,
+                source: Box::new(shared),
+            },
+        ))
+    }
+
+    fn sasl_ssl() -> KafkaSecurity {
+        KafkaSecurity {
+            protocol: KafkaProtocol::SaslSsl,
+            ssl_ca: None,
+            verify_hostname: true,
+            sasl: Some(KafkaSasl::Password {
+                mechanism: SaslMechanism::ScramSha512,
+                username: "alice".into(),
+                password: Secret::new("pw-that-must-not-leak"),
+            }),
+        }
+    }
+
+    fn untrusted_io() -> std::io::Error {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
+        )
+    }
+
+    #[test]
+    fn typed_sasl_failures_are_login_refusals() {
+        let e = KError::Connection(ConnectionError::SaslFailed(
+            SaslError::UnsupportedSaslMechanism,
+        ));
+        assert_eq!(refusal(&e), Some(Refusal::Login));
+        let e = KError::ServerError {
+            protocol_error: ProtocolError::SaslAuthenticationFailed,
+            error_message: None,
+            request: rskafka::client::error::RequestContext::Topic("t".into()),
+            response: None,
+            is_virtual: false,
+        };
+        assert_eq!(refusal(&e), Some(Refusal::Login));
+    }
+
+    #[test]
+    fn rustls_certificate_errors_inside_io_errors_are_tls_refusals() {
+        // io::Error::source skips the error it wraps; the walk must not.
+        let e = KError::Request(RequestError::IO(untrusted_io()));
+        assert_eq!(refusal(&e), Some(Refusal::Certificate));
+        // An I/O error that is not TLS is nothing we explain.
+        let e = KError::Request(RequestError::IO(std::io::Error::from(
+            std::io::ErrorKind::ConnectionRefused,
+        )));
+        assert_eq!(refusal(&e), None);
+        // Nor is a rustls error other than a certificate's.
+        let e = KError::Request(RequestError::IO(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::DecryptError,
+        )));
+        assert_eq!(refusal(&e), None);
+    }
+
+    #[test]
+    fn typed_layers_are_not_read_as_text() {
+        // Text that looks like a refusal in an error of a known type.
+        let e = KError::InvalidResponse("Sasl handshake failed: invalid peer certificate".into());
+        assert_eq!(refusal(&e), None);
+        // A typed error behind the retry layer is walked by type too.
+        assert_eq!(
+            refusal(&gave_up(RequestError::IO(untrusted_io()))),
+            Some(Refusal::Certificate)
+        );
+        assert_eq!(
+            refusal(&gave_up(KError::InvalidResponse(
+                "Sasl handshake failed".into()
+            ))),
+            None
+        );
+    }
+
+    #[test]
+    fn retried_connects_known_only_as_text_are_classified() {
+        let login = gave_up(Opaque(
+            "Sasl handshake failed: Sasl session error: authentication failed",
+        ));
+        assert_eq!(refusal(&login), Some(Refusal::Login));
+        let cert = gave_up(Opaque(
+            "error connecting to broker \"localhost:9093\": IO Error: invalid peer certificate: UnknownIssuer",
+        ));
+        assert_eq!(refusal(&cert), Some(Refusal::Certificate));
+        let down = gave_up(Opaque(
+            "error connecting to broker \"localhost:9093\": IO Error: Connection refused (os error 111)",
+        ));
+        assert_eq!(refusal(&down), None);
+    }
+
+    #[test]
+    fn explained_errors_keep_their_text_and_source() {
+        let sec = sasl_ssl();
+        let e = explain_login(
+            kerr(
+                "localhost:9093",
+                "connect",
+                gave_up(Opaque("Sasl handshake failed: bad password")),
+            ),
+            &sec,
+        );
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with("Kafka connect failed on localhost:9093: authentication failed: Connection error: all retries failed")
+                && msg.contains("Sasl handshake failed: bad password")
+                && msg.contains("kafka.sasl.password")
+                && !msg.contains("pw-that-must-not-leak"),
+            "{msg}"
+        );
+        let source = e.source().expect("the rskafka error is the source");
+        assert!(source.is::<KError>(), "{source:?}");
+        assert!(e.is_retryable());
+
+        let e = explain_login(
+            kerr(
+                "localhost:9093",
+                "connect",
+                KError::Request(RequestError::IO(untrusted_io())),
+            ),
+            &sec,
+        );
+        assert!(
+            e.to_string().contains(
+                ": TLS handshake failed: Request error: Cannot read/write data: invalid peer certificate: UnknownIssuer; set kafka.ssl.ca"
+            ),
+            "{e}"
+        );
+
+        // Without SASL configured a login refusal is left as it is.
+        let plain = KafkaSecurity {
+            protocol: KafkaProtocol::Ssl,
+            sasl: None,
+            ..sec
+        };
+        let e = explain_login(
+            kerr(
+                "b:9093",
+                "connect",
+                gave_up(Opaque("Sasl handshake failed: x")),
+            ),
+            &plain,
+        );
+        assert!(!e.to_string().contains("authentication failed"), "{e}");
+        assert!(e.source().is_some());
+    }
+
+    #[test]
+    fn timeouts_have_no_source_and_stay_retryable() {
+        let e = timeout_err("b:9092", "produce", Duration::from_secs(3));
+        assert!(e.source().is_none());
+        assert!(e.is_retryable());
+        assert_eq!(refusal_of(&e), None);
     }
 }

@@ -93,6 +93,7 @@ impl Sink for MemorySink {
                 brokers: "memory".into(),
                 during: "produce".into(),
                 reason: reason.clone(),
+                source: None,
             });
         }
         self.records.extend(records);

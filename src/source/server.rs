@@ -162,42 +162,38 @@ async fn try_connect(config: &Config, ssl: Option<SslOpts>) -> Result<Conn> {
 const SECURE_TRANSPORT_REQUIRED: u16 = 3159;
 
 fn connect_error(config: &Config, source: mysql_async::Error) -> Error {
-    let tls = |reason: String, hint: &'static str| Error::Tls {
-        server: config.server(),
-        mode: config.ssl_mode.as_str(),
-        reason,
-        hint,
-    };
-    // The driver reports handshake failures either as its TLS error or as an
-    // I/O error carrying rustls's.
-    let tls_failure = match &source {
-        mysql_async::Error::Io(mysql_async::IoError::Tls(e)) => Some(e.to_string()),
+    const UNTRUSTED: &str = "set database.ssl.ca to the CA bundle that signed the server's certificate (RDS and Aurora: AWS's global-bundle.pem), and database.hostname to a name the certificate carries";
+    let tls = match &source {
+        // The driver reports handshake failures either as its TLS error or
+        // as an I/O error carrying rustls's.
+        mysql_async::Error::Io(mysql_async::IoError::Tls(e)) => Some((e.to_string(), UNTRUSTED)),
         mysql_async::Error::Io(mysql_async::IoError::Io(e)) => e
             .get_ref()
             .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-            .map(ToString::to_string),
-        _ => None,
-    };
-    if let Some(reason) = tls_failure {
-        return tls(
-            reason,
-            "set database.ssl.ca to the CA bundle that signed the server's certificate (RDS and Aurora: AWS's global-bundle.pem), and database.hostname to a name the certificate carries",
-        );
-    }
-    match &source {
+            .map(|e| (e.to_string(), UNTRUSTED)),
         mysql_async::Error::Driver(mysql_async::DriverError::NoClientSslFlagFromServer)
             if config.ssl_mode != SslMode::Preferred =>
         {
-            tls(
-                "the server offers no TLS".into(),
+            Some((
+                "the server offers no TLS".to_string(),
                 "enable TLS on the server (ssl_cert/ssl_key), or set database.ssl.mode=preferred to allow plaintext",
-            )
+            ))
         }
-        mysql_async::Error::Server(e) if e.code == SECURE_TRANSPORT_REQUIRED => tls(
+        mysql_async::Error::Server(e) if e.code == SECURE_TRANSPORT_REQUIRED => Some((
             e.message.clone(),
             "the server requires TLS; set database.ssl.mode=verify_identity (or required)",
-        ),
-        _ => Error::Connect {
+        )),
+        _ => None,
+    };
+    match tls {
+        Some((reason, hint)) => Error::Tls {
+            server: config.server(),
+            mode: config.ssl_mode.as_str(),
+            reason,
+            hint,
+            source: Box::new(source),
+        },
+        None => Error::Connect {
             server: config.server(),
             source,
         },
