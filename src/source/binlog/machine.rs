@@ -1,0 +1,439 @@
+//! Transaction boundaries of a binlog dump: a pure, synchronous state machine.
+//!
+//! [`Machine::feed`] takes each event the dump delivers (header and body, as
+//! mysql_common's `EventStreamReader` returns them) and answers with an
+//! ordered list of [`Step`]s: the [`SourceEvent`]s it can build alone
+//! (`Begin`, `Commit`, `Advance`, the empty `Rows` of a skipped rows event)
+//! and the work the I/O side must do, in that order, with what it needs to do
+//! it (decode a rows event, look at a statement that may be DDL, remember or
+//! forget a statement text, read a MariaDB ANNOTATE_ROWS the server did not
+//! send). It never touches a connection, so its rules are tested on captured
+//! dumps (`tests/fixtures/binlog`) without a server.
+//!
+//! Transaction boundaries, which checkpoints need, differ by server:
+//! * MySQL: `GTID_LOG_EVENT` (or `ANONYMOUS_GTID_LOG_EVENT`), `QUERY(BEGIN)`,
+//!   table maps and rows events, then `XID_EVENT` (or `QUERY(COMMIT)` for
+//!   non-transactional engines). A DDL statement is `GTID` + `QUERY(ddl)`
+//!   with no BEGIN: it ends at its query.
+//! * MariaDB (with `@mariadb_slave_capability=4`, so GTIDs are sent as they
+//!   are): `GTID_EVENT` (type 162, seq_no/domain/flags) replaces BEGIN; its
+//!   `FL_STANDALONE` flag marks a single statement group such as DDL.
+//!   `ANNOTATE_ROWS` (160), `BINLOG_CHECKPOINT` (161) and `GTID_LIST` (163)
+//!   are MariaDB-only and are skipped on purpose.
+//!
+//! Every event header carries `log_pos`, the offset just after the event,
+//! so `log_pos - event_size` is where a transaction starts. Events inside a
+//! `TRANSACTION_PAYLOAD_EVENT` (binlog transaction compression) carry
+//! `log_pos` 0; they take the payload event's end.
+//!
+//! A dump starts with a fake ROTATE naming the file, then the file's
+//! FORMAT_DESCRIPTION; a real ROTATE at the end of a file names the next one.
+//! Outside a transaction every event moves the resume position on
+//! (`Advance`), so a poll over events that carry no rows still progresses.
+//!
+//! Resuming a partly published transaction ([`TxProgress`]): the dump
+//! restarts at the transaction's first event; when that transaction begins
+//! again (same start or same GTID), its first `rows_events` rows events are
+//! passed on empty, undecoded, for the poller to count.
+//!
+//! Event types without a rule here all go through [`Machine::unhandled`].
+//!
+//! `mysql_common` panics on some malformed packets; reading each event's
+//! body runs under `catch_unwind` and becomes [`Error::Decode`] naming the
+//! position, instead of a crashed Lambda.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use mysql_common::binlog::consts::EventType;
+use mysql_common::binlog::events::{Event, EventData, RowsEventData};
+
+use super::super::server::Flavor;
+use super::super::SourceEvent;
+use crate::error::{Error, Result};
+use crate::model::{BinlogPosition, TxProgress};
+
+const MARIADB_ANNOTATE_ROWS: u8 = 160;
+const MARIADB_BINLOG_CHECKPOINT: u8 = 161;
+const MARIADB_GTID: u8 = 162;
+const MARIADB_GTID_LIST: u8 = 163;
+const MARIADB_START_ENCRYPTION: u8 = 164;
+/// `FL_STANDALONE` in MariaDB's GTID event flags.
+const MARIADB_FL_STANDALONE: u8 = 1;
+
+/// Where a request comes from: what decoded changes and schema changes carry
+/// in their `source` block.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Origin {
+    /// Where the event starts (inside a compressed payload: the payload's end).
+    pub(crate) at: BinlogPosition,
+    pub(crate) ts_sec: u32,
+    pub(crate) server_id: u32,
+    /// GTID of the transaction, if the server sent one.
+    pub(crate) gtid: Option<Arc<str>>,
+    /// Thread id of the last QUERY event.
+    pub(crate) thread: Option<u32>,
+}
+
+/// One thing to do, in order, for the events fed so far.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Step {
+    /// Pass on as is.
+    Emit(SourceEvent),
+    /// Decode this rows event (its table map is in the stream reader's cache
+    /// under `event.table_id()`) and pass on the changes as `Rows`.
+    Rows {
+        event: RowsEventData<'static>,
+        origin: Origin,
+    },
+    /// A statement that may be DDL: act on it (forget cached table shapes,
+    /// pass on a `Ddl` event for captured tables) before the steps after it.
+    Statement {
+        sql: String,
+        default_db: String,
+        origin: Origin,
+    },
+    /// The statement text the following rows events came from (`None`:
+    /// forget it). Only with `include.query`.
+    RowsQuery(Option<Arc<str>>),
+    /// MariaDB: the server left out the ANNOTATE_ROWS event that starts at
+    /// this offset in the current file; its text may be read on demand for
+    /// the next decoded rows event. Only with `include.query`.
+    AnnotateGap(u64),
+}
+
+/// Transaction-boundary state of one dump.
+#[derive(Debug)]
+pub(crate) struct Machine {
+    flavor: Flavor,
+    include_query: bool,
+    file: String,
+    in_tx: bool,
+    explicit_begin: bool,
+    gtid: Option<Arc<str>>,
+    thread: Option<u32>,
+    /// End of the last event received: where a skipped event would start.
+    last_end: u64,
+    payload_end: Option<u64>,
+    /// The partly published transaction we resume, if any.
+    resume: Option<TxProgress>,
+    /// Rows events of the current transaction still to pass over undecoded.
+    skip_rows_events: u64,
+}
+
+impl Machine {
+    /// A machine for a dump starting in `file` (empty for a GTID dump: the
+    /// fake ROTATE names it).
+    pub(crate) fn new(
+        flavor: Flavor,
+        include_query: bool,
+        file: String,
+        resume: Option<TxProgress>,
+    ) -> Self {
+        Self {
+            flavor,
+            include_query,
+            file,
+            in_tx: false,
+            explicit_begin: false,
+            gtid: None,
+            thread: None,
+            last_end: 0,
+            payload_end: None,
+            resume,
+            skip_rows_events: 0,
+        }
+    }
+
+    /// The binlog file being read.
+    pub(crate) fn file(&self) -> &str {
+        &self.file
+    }
+
+    fn pos(&self, p: u64) -> BinlogPosition {
+        BinlogPosition::new(self.file.clone(), p)
+    }
+
+    fn decode_err(&self, pos: u64, reason: &str) -> Error {
+        Error::Decode {
+            position: self.pos(pos).to_string(),
+            reason: reason.to_string(),
+        }
+    }
+
+    /// The steps for one event of the dump.
+    pub(crate) fn feed(&mut self, ev: &Event) -> Result<Vec<Step>> {
+        let mut out = Vec::new();
+        let h = ev.header();
+        let raw_type = h.event_type_raw();
+        if raw_type == EventType::HEARTBEAT_EVENT as u8 {
+            // Not a binlog event: the server saying it is alive.
+            return Ok(out);
+        }
+        let size = u64::from(h.event_size());
+        let mut log_pos = u64::from(h.log_pos());
+        if log_pos == 0 {
+            // Inside a compressed transaction payload.
+            log_pos = self.payload_end.unwrap_or(0);
+        }
+        let start = log_pos.saturating_sub(size);
+        let previous_end = std::mem::replace(&mut self.last_end, log_pos);
+        let ts_sec = h.timestamp();
+        let server_id = h.server_id();
+        match raw_type {
+            MARIADB_GTID => {
+                let d = ev.data();
+                if d.len() < 13 {
+                    return Err(self.decode_err(start, "short MariaDB GTID event"));
+                }
+                let seq = u64::from_le_bytes(d[0..8].try_into().unwrap_or_default());
+                let domain = u32::from_le_bytes(d[8..12].try_into().unwrap_or_default());
+                let standalone = d[12] & MARIADB_FL_STANDALONE != 0;
+                let gtid: Arc<str> = format!("{domain}-{server_id}-{seq}").into();
+                self.begin(start, Some(gtid), None, &mut out);
+                self.explicit_begin = !standalone;
+                return Ok(out);
+            }
+            MARIADB_ANNOTATE_ROWS if self.include_query => {
+                // The body is the statement text (the driver cut the checksum).
+                let text = String::from_utf8_lossy(ev.data()).into_owned();
+                out.push(Step::RowsQuery(Some(text.into())));
+                return Ok(out);
+            }
+            MARIADB_ANNOTATE_ROWS
+            | MARIADB_BINLOG_CHECKPOINT
+            | MARIADB_GTID_LIST
+            | MARIADB_START_ENCRYPTION => {
+                self.advance(log_pos, ts_sec, &mut out);
+                return Ok(out);
+            }
+            _ => {}
+        }
+        let data = catch_unwind(AssertUnwindSafe(|| {
+            ev.read_data().map(|d| d.map(EventData::into_owned))
+        }))
+        .map_err(|_| self.decode_err(start, "decoder panicked on a malformed event"))?
+        .map_err(|e| self.decode_err(start, &e.to_string()))?;
+        let origin = |s: &Self| Origin {
+            at: s.pos(start),
+            ts_sec,
+            server_id,
+            gtid: s.gtid.clone(),
+            thread: s.thread,
+        };
+        match data {
+            Some(EventData::RotateEvent(r)) => {
+                self.file = rotate_file_name(ev, r.name_raw());
+                if !self.in_tx {
+                    let next = self.pos(r.position());
+                    out.push(Step::Emit(SourceEvent::Advance { next, ts_sec }));
+                }
+            }
+            Some(EventData::GtidEvent(g)) => {
+                let uuid = format_uuid(&g.sid());
+                let sid = match g.tag() {
+                    Some(tag) => format!("{uuid}:{}", &**tag),
+                    None => uuid,
+                };
+                let gtid: Arc<str> = format!("{sid}:{}", g.gno()).into();
+                self.begin(start, Some(gtid), Some((sid, g.gno())), &mut out);
+            }
+            Some(EventData::AnonymousGtidEvent(_)) => self.begin(start, None, None, &mut out),
+            Some(EventData::QueryEvent(q)) => {
+                self.thread = Some(q.thread_id());
+                let sql = q.query();
+                let word = sql
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("")
+                    .to_ascii_uppercase();
+                let statement = |s: &Self| Step::Statement {
+                    sql: sql.to_string(),
+                    default_db: q.schema().into_owned(),
+                    origin: origin(s),
+                };
+                match word.as_str() {
+                    "BEGIN" | "XA" if !self.in_tx => {
+                        self.begin(start, None, None, &mut out);
+                        self.explicit_begin = true;
+                    }
+                    "BEGIN" | "XA" => self.explicit_begin = true,
+                    "COMMIT" | "ROLLBACK" => self.commit(log_pos, ts_sec, &mut out),
+                    _ if self.in_tx && !self.explicit_begin => {
+                        // A DDL statement group ends at its query.
+                        out.push(statement(self));
+                        self.commit(log_pos, ts_sec, &mut out);
+                    }
+                    _ if !self.in_tx => {
+                        // DDL from a server that writes no GTID events.
+                        out.push(statement(self));
+                        self.advance(log_pos, ts_sec, &mut out);
+                    }
+                    _ => self.advance(log_pos, ts_sec, &mut out),
+                }
+            }
+            Some(EventData::XidEvent(_)) => self.commit(log_pos, ts_sec, &mut out),
+            Some(EventData::TransactionPayloadEvent(_)) => self.payload_end = Some(log_pos),
+            Some(EventData::RowsEvent(_)) if self.skip_rows_events > 0 => {
+                self.skip_rows_events -= 1;
+                out.push(Step::Emit(SourceEvent::Rows(Vec::new())));
+            }
+            Some(EventData::RowsEvent(event)) => out.push(Step::Rows {
+                event,
+                origin: origin(self),
+            }),
+            Some(EventData::TableMapEvent(_)) => {
+                // mysql_async cannot ask MariaDB for ANNOTATE_ROWS events
+                // (the dump flag is private), so the server skips them; the
+                // skipped event is the gap before the statement's first
+                // table map, read on demand for `include.query`.
+                if self.flavor == Flavor::MariaDb
+                    && self.include_query
+                    && previous_end > 0
+                    && start > previous_end
+                {
+                    out.push(Step::AnnotateGap(previous_end));
+                }
+            }
+            Some(EventData::RowsQueryEvent(q)) if self.include_query => {
+                out.push(Step::RowsQuery(Some(q.query().into_owned().into())));
+            }
+            // Read on purpose and passed over: the file's header events, a
+            // server stop at the end of a file, statement texts not asked for.
+            Some(
+                EventData::FormatDescriptionEvent(_)
+                | EventData::PreviousGtidsEvent(_)
+                | EventData::StopEvent
+                | EventData::RowsQueryEvent(_),
+            ) => self.advance(log_pos, ts_sec, &mut out),
+            unhandled => self.unhandled(
+                unhandled.as_ref(),
+                raw_type,
+                start,
+                log_pos,
+                ts_sec,
+                &mut out,
+            )?,
+        }
+        Ok(out)
+    }
+
+    /// Every event type without a rule above: types the decoder does not
+    /// know (`None`) and known types this reader has no use for.
+    ///
+    /// Today they are passed over like header events (the position moves on
+    /// outside a transaction); failing closed (an error naming the type and
+    /// the position) is this one line.
+    fn unhandled(
+        &mut self,
+        _data: Option<&EventData<'static>>,
+        _raw_type: u8,
+        _start: u64,
+        log_pos: u64,
+        ts_sec: u32,
+        out: &mut Vec<Step>,
+    ) -> Result<()> {
+        self.advance(log_pos, ts_sec, out);
+        Ok(())
+    }
+
+    /// Outside a transaction, the log moved on to `log_pos`.
+    fn advance(&self, log_pos: u64, ts_sec: u32, out: &mut Vec<Step>) {
+        if !self.in_tx && log_pos > 0 {
+            let next = self.pos(log_pos);
+            out.push(Step::Emit(SourceEvent::Advance { next, ts_sec }));
+        }
+    }
+
+    fn begin(
+        &mut self,
+        start: u64,
+        gtid: Option<Arc<str>>,
+        mysql_gtid: Option<(String, u64)>,
+        out: &mut Vec<Step>,
+    ) {
+        if self.in_tx {
+            // A GTID event without the previous group's end: the server
+            // never does this for complete groups; treat the old one as over.
+            tracing::warn!(position = %self.pos(start), "transaction started before the previous one ended");
+        }
+        self.in_tx = true;
+        self.explicit_begin = false;
+        self.gtid = gtid.clone();
+        let here = self.pos(start);
+        self.skip_rows_events = match self.resume.take() {
+            Some(p)
+                if p.start == here
+                    || (p.gtid.is_some() && p.gtid.as_deref() == gtid.as_deref()) =>
+            {
+                p.rows_events
+            }
+            // Resume applies to the first transaction only.
+            _ => 0,
+        };
+        out.push(Step::Emit(SourceEvent::Begin {
+            start: here,
+            gtid,
+            mysql_gtid,
+        }));
+    }
+
+    fn commit(&mut self, log_pos: u64, ts_sec: u32, out: &mut Vec<Step>) {
+        let next = self.pos(log_pos);
+        if !self.in_tx {
+            out.push(Step::Emit(SourceEvent::Advance { next, ts_sec }));
+            return;
+        }
+        self.in_tx = false;
+        self.explicit_begin = false;
+        self.payload_end = None;
+        if self.include_query {
+            out.push(Step::RowsQuery(None));
+        }
+        out.push(Step::Emit(SourceEvent::Commit { next, ts_sec }));
+    }
+}
+
+/// The file name of a ROTATE event.
+///
+/// The dump starts with a fake ROTATE sent *before* the FORMAT_DESCRIPTION
+/// event, so the reader does not yet know that events carry a CRC32 and
+/// leaves its 4 bytes at the end of the name. When the last 4 bytes are the
+/// CRC32 of the event (header and body), they are cut off.
+fn rotate_file_name(ev: &Event, name: &[u8]) -> String {
+    let body = ev.data();
+    let h = ev.header();
+    if name.len() > 4 && body.len() >= 4 && body.ends_with(&name[name.len() - 4..]) {
+        let mut header = Vec::with_capacity(19);
+        header.extend_from_slice(&h.timestamp().to_le_bytes());
+        header.push(h.event_type_raw());
+        header.extend_from_slice(&h.server_id().to_le_bytes());
+        header.extend_from_slice(&h.event_size().to_le_bytes());
+        header.extend_from_slice(&h.log_pos().to_le_bytes());
+        header.extend_from_slice(&h.flags_raw().to_le_bytes());
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(&header);
+        crc.update(&body[..body.len() - 4]);
+        let stored = u32::from_le_bytes(body[body.len() - 4..].try_into().unwrap_or_default());
+        if crc.finalize() == stored {
+            return String::from_utf8_lossy(&name[..name.len() - 4]).into_owned();
+        }
+    }
+    String::from_utf8_lossy(name).into_owned()
+}
+
+fn format_uuid(b: &[u8; 16]) -> String {
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+#[cfg(test)]
+#[path = "machine_tests.rs"]
+mod tests;
