@@ -30,6 +30,18 @@ THROUGH_GTID = 0x04
 SERVER_ID = 4242
 
 
+# The same traffic on both servers: an autocommit insert, a multi-statement
+# transaction, and a DDL statement group.
+WORKLOAD = (
+    "INSERT INTO cap.t VALUES (1, 'a')",
+    "BEGIN",
+    "INSERT INTO cap.t VALUES (2, 'b')",
+    "UPDATE cap.t SET v = 'bb' WHERE id = 2",
+    "COMMIT",
+    "ALTER TABLE cap.t ADD COLUMN w INT",
+)
+
+
 def connect(sock):
     return pymysql.connect(unix_socket=sock, user="root", password="", autocommit=True)
 
@@ -114,15 +126,7 @@ def mysql(sock, out):
     # GTID dump: everything before the workload is in the requested set.
     (before,) = one(c, "SELECT @@GLOBAL.gtid_executed")
     file_a, _ = current(c, True)
-    run(
-        c,
-        "INSERT INTO cap.t VALUES (1, 'a')",
-        "BEGIN",
-        "INSERT INTO cap.t VALUES (2, 'b')",
-        "UPDATE cap.t SET v = 'bb' WHERE id = 2",
-        "COMMIT",
-        "ALTER TABLE cap.t ADD COLUMN w INT",
-    )
+    run(c, *WORKLOAD)
     dump(sock, False, f"{out}/mysql_gtid.bin", gtid_set=before)
     describe(c, [file_a], f"{out}/mysql_gtid.txt")
 
@@ -174,15 +178,7 @@ def mariadb(sock, out):
         "FLUSH BINARY LOGS",
     )
     file_a, _ = current(c, False)
-    run(
-        c,
-        "INSERT INTO cap.t VALUES (1, 'a')",
-        "BEGIN",
-        "INSERT INTO cap.t VALUES (2, 'b')",
-        "UPDATE cap.t SET v = 'bb' WHERE id = 2",
-        "COMMIT",
-        "ALTER TABLE cap.t ADD COLUMN w INT",
-    )
+    run(c, *WORKLOAD)
     dump(sock, True, f"{out}/mariadb_gtid.bin", file=file_a, pos=4)
     describe(c, [file_a], f"{out}/mariadb_gtid.txt")
 

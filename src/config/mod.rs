@@ -26,8 +26,8 @@
 //! * `reader`: the key reader. It records every key the parser asks for, so
 //!   the unknown keys are simply the ones nobody asked for (no second list
 //!   to keep in step);
-//! * [`kafka`]: transport security and SASL (with JAAS lines);
-//! * [`filters`]: which databases and tables are captured;
+//! * `kafka`: transport security and SASL (with JAAS lines);
+//! * `filters`: which databases and tables are captured;
 //! * `load`: files, the environment and `${secretsmanager:...}` references.
 
 mod filters;

@@ -10,7 +10,7 @@
 //! forward, written by the current owner, after Kafka acknowledged.
 //!
 //! Implementations: [`DynamoDbStore`] (Lambda), [`FileStore`] (CLI) and
-//! [`MemoryStore`] (unit tests). All three follow the same rules.
+//! `MemoryStore` (feature `testing`) (unit tests). All three follow the same rules.
 
 mod dynamodb;
 mod file;

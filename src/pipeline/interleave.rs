@@ -24,6 +24,7 @@ use super::options::PollOptions;
 use super::streamer::{Pump, Streamer};
 use crate::config::{Config, SnapshotMode};
 use crate::error::Result;
+use crate::model::BinlogPosition;
 use crate::offsets::OffsetStore;
 use crate::sink::Sink;
 use crate::source::{ChunkSource, Database, ServerInfo, Source, TableInfo};
@@ -38,7 +39,6 @@ pub(super) async fn run<D: Database, K: Sink, O: OffsetStore>(
     info: &ServerInfo,
     opts: &PollOptions,
 ) -> Result<()> {
-    let gtid_mode = info.gtid_mode();
     if st.snapshot().is_some() {
         let mut reader = db.chunk_reader().await?;
         let result = snapshot_chunks(config, db, &mut reader, st, info, opts).await;
@@ -49,17 +49,7 @@ pub(super) async fn run<D: Database, K: Sink, O: OffsetStore>(
         && st.initial_snapshot_done()
         && st.snapshot().is_none();
     if !stop_after_snapshot && st.can_continue() {
-        let mut source = db
-            .open_binlog(
-                info.flavor,
-                &st.start_at(gtid_mode),
-                st.resume_transaction(),
-                opts.read_deadline,
-            )
-            .await?;
-        let pumped = st.pump(&mut source, None).await;
-        source.close().await;
-        pumped?;
+        pump_from_checkpoint(db, st, info, opts, None).await?;
     }
     Ok(())
 }
@@ -72,7 +62,6 @@ async fn snapshot_chunks<D: Database, K: Sink, O: OffsetStore>(
     info: &ServerInfo,
     opts: &PollOptions,
 ) -> Result<()> {
-    let gtid_mode = info.gtid_mode();
     let mut tables: HashMap<(String, String), Option<TableInfo>> = HashMap::new();
     while st.can_continue() {
         let Some(front) = st.snapshot().and_then(|s| s.tables.first()).cloned() else {
@@ -113,17 +102,7 @@ async fn snapshot_chunks<D: Database, K: Sink, O: OffsetStore>(
         };
         tracing::debug!(db = %front.db, table = %front.table, rows = chunk.rows.len(), lock_ms = chunk.lock_held.as_secs_f64() * 1000.0, position = %chunk.position, "snapshot chunk read");
         if chunk.position > *st.boundary() || st.resume_transaction().is_some() {
-            let mut source = db
-                .open_binlog(
-                    info.flavor,
-                    &st.start_at(gtid_mode),
-                    st.resume_transaction(),
-                    opts.read_deadline,
-                )
-                .await?;
-            let pumped = st.pump(&mut source, Some(&chunk.position)).await;
-            source.close().await;
-            match pumped? {
+            match pump_from_checkpoint(db, st, info, opts, Some(&chunk.position)).await? {
                 Pump::ReachedStop | Pump::End => {}
                 // Not at the chunk's position yet: drop the chunk, read it again next poll.
                 Pump::Budget | Pump::Deadline => break,
@@ -132,4 +111,27 @@ async fn snapshot_chunks<D: Database, K: Sink, O: OffsetStore>(
         st.emit_chunk(&table.schema, chunk).await?;
     }
     Ok(())
+}
+
+/// Opens a dump where the streamer's checkpoint resumes and pumps it (up to
+/// the first transaction at or after `stop_at`, if given); the dump is
+/// closed whatever happened.
+async fn pump_from_checkpoint<D: Database, K: Sink, O: OffsetStore>(
+    db: &mut D,
+    st: &mut Streamer<'_, K, O>,
+    info: &ServerInfo,
+    opts: &PollOptions,
+    stop_at: Option<&BinlogPosition>,
+) -> Result<Pump> {
+    let mut source = db
+        .open_binlog(
+            info.flavor,
+            &st.start_at(info.gtid_mode()),
+            st.resume_transaction(),
+            opts.read_deadline,
+        )
+        .await?;
+    let pumped = st.pump(&mut source, stop_at).await;
+    source.close().await;
+    pumped
 }

@@ -13,7 +13,7 @@
 //! ```
 //!
 //! The modules: `plan` (where a poll starts and which snapshots it owes),
-//! `interleave` (chunks placed in the stream), [`Streamer`] (events to
+//! `interleave` (chunks placed in the stream), `streamer` (events to
 //! records to acknowledged checkpoints), `holdback` (what a consumer may see
 //! of a table under snapshot), `options` ([`PollOptions`], [`PollSummary`]).
 //!
@@ -24,7 +24,7 @@
 //!   committed transaction;
 //! * inside a transaction (a buffer filled up, or the event budget ran out,
 //!   in the middle of a large one): the last boundary plus a
-//!   [`TxProgress`] — the transaction's start and how many rows events and
+//!   [`TxProgress`](crate::model::TxProgress) — the transaction's start and how many rows events and
 //!   row images of it are done. The next poll re-reads the transaction from
 //!   its start (a dump cannot start mid-transaction: table maps precede the
 //!   rows) and skips what was done. Memory never holds more than one buffer.

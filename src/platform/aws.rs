@@ -273,7 +273,7 @@ impl MskIamTokens {
         }
     }
 
-    /// A token with at least [`REFRESH_MARGIN`] left.
+    /// A token with at least `REFRESH_MARGIN` left.
     pub async fn token(&self) -> Result<String> {
         let mut cached = self.cached.lock().await;
         let now = SystemTime::now();

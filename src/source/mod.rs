@@ -101,7 +101,7 @@ pub trait Source: Send {
 /// the poll), its binlog from a position, and its tables chunk by chunk.
 ///
 /// [`MySqlDatabase`] is the real one (MySQL or MariaDB over the network);
-/// [`MemoryDatabase`] runs whole polls in unit tests.
+/// `MemoryDatabase` (feature `testing`) runs whole polls in unit tests.
 pub trait Database: Send {
     /// A dump of the binlog.
     type Binlog: Source;
