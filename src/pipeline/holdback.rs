@@ -15,14 +15,27 @@ pub(super) enum Visible {
 }
 
 /// What a consumer may see of a streamed change while its table is being
-/// snapshotted with `suppress` (the consumer never saw the table): changes
-/// to keys above the snapshot cursor are held back, because a later chunk,
-/// read after them, carries their effect. A primary-key change is judged
-/// half by half (delete of the old key, create of the new one). Integer
-/// keys are compared exactly; for other key types no change is held back,
-/// which never loses data but may show an update before the row's snapshot
-/// read.
+/// snapshotted with `suppress` (the consumer never saw the table).
+///
+/// An insert or update of a key above the snapshot cursor is held back: a
+/// later chunk, read after it, carries its effect. That stays true after a
+/// crash: a chunk published but not checkpointed is read again, after the
+/// change, and so carries it too.
+///
+/// A delete is never held back, nor the delete half of a primary-key change.
+/// A consumer may hold the row even above the stored cursor (a chunk was
+/// published, acknowledged or not, before the poll died), and the chunk
+/// read again is a SELECT of rows that exist: it cannot carry a delete. A
+/// delete of a key the consumer never saw is harmless (a sink deletes
+/// nothing; compaction keeps the tombstone).
+///
+/// Integer keys are compared with the cursor exactly; for other key types
+/// no insert or update is held back once the first chunk is read, which
+/// never loses data but may show an update before the row's snapshot read.
 pub(super) fn held_back(snapshot: Option<&SnapshotState>, change: &RowChange) -> Visible {
+    if matches!(change.op, Op::Delete | Op::Truncate) {
+        return Visible::All;
+    }
     let Some(st) = snapshot else {
         return Visible::All;
     };
@@ -33,10 +46,6 @@ pub(super) fn held_back(snapshot: Option<&SnapshotState>, change: &RowChange) ->
         .find(|e| e.suppress && e.db == t.db && e.table == t.table)
     else {
         return Visible::All;
-    };
-    let Some(cursor) = &entry.cursor else {
-        // Nothing of this table read yet: every key is above the cursor.
-        return Visible::Nothing;
     };
     let idx: Option<Vec<usize>> = entry
         .key_columns
@@ -50,16 +59,23 @@ pub(super) fn held_back(snapshot: Option<&SnapshotState>, change: &RowChange) ->
     let Some(idx) = idx else {
         return Visible::All;
     };
-    let cursor_ints: Option<Vec<i128>> = cursor
-        .iter()
-        .map(|k| match k {
-            KeyValue::Int(i) => Some(i128::from(*i)),
-            KeyValue::UInt(u) => Some(i128::from(*u)),
-            _ => None,
-        })
-        .collect();
-    let Some(cursor_ints) = cursor_ints else {
-        return Visible::All;
+    // `None`: nothing of the table read yet, every key is above the cursor.
+    let cursor_ints: Option<Vec<i128>> = match &entry.cursor {
+        None => None,
+        Some(cursor) => {
+            let ints: Option<Vec<i128>> = cursor
+                .iter()
+                .map(|k| match k {
+                    KeyValue::Int(i) => Some(i128::from(*i)),
+                    KeyValue::UInt(u) => Some(i128::from(*u)),
+                    _ => None,
+                })
+                .collect();
+            let Some(ints) = ints else {
+                return Visible::All;
+            };
+            Some(ints)
+        }
     };
     let key_of = |row: &Option<Vec<Cell>>| -> Option<Vec<i128>> {
         let row = row.as_ref()?;
@@ -71,33 +87,32 @@ pub(super) fn held_back(snapshot: Option<&SnapshotState>, change: &RowChange) ->
             })
             .collect()
     };
-    // `None` (key not comparable) counts as visible: never lose a change.
-    let visible = |row: &Option<Vec<Cell>>| key_of(row).is_none_or(|k| k <= cursor_ints);
+    // A key not comparable with an integer cursor counts as visible: never
+    // lose a change.
+    let visible = |row: &Option<Vec<Cell>>| {
+        cursor_ints
+            .as_ref()
+            .is_some_and(|c| key_of(row).is_none_or(|k| k <= *c))
+    };
+    let key_cells = |row: &Option<Vec<Cell>>| -> Option<Vec<Cell>> {
+        let row = row.as_ref()?;
+        idx.iter().map(|&i| row.get(i).cloned()).collect()
+    };
     let all_or_nothing = |v: bool| if v { Visible::All } else { Visible::Nothing };
     match change.op {
-        Op::Truncate => Visible::All,
+        Op::Delete | Op::Truncate => Visible::All,
         Op::Create | Op::Read => all_or_nothing(visible(&change.after)),
-        Op::Delete => all_or_nothing(visible(&change.before)),
-        Op::Update => {
-            let (b, a) = (visible(&change.before), visible(&change.after));
-            if key_of(&change.before) == key_of(&change.after) {
-                return all_or_nothing(a);
-            }
-            match (b, a) {
-                // Both halves visible: keep it one update (the encoder splits it).
-                (true, true) => Visible::All,
-                (true, false) => Visible::Part(RowChange {
-                    op: Op::Delete,
-                    after: None,
-                    ..change.clone()
-                }),
-                (false, true) => Visible::Part(RowChange {
-                    op: Op::Create,
-                    before: None,
-                    ..change.clone()
-                }),
-                (false, false) => Visible::Nothing,
-            }
+        Op::Update if key_cells(&change.before) == key_cells(&change.after) => {
+            all_or_nothing(visible(&change.after))
         }
+        // A key change: the delete of the old key always goes out; the
+        // create of the new one only at or below the cursor (the encoder
+        // splits a whole update into both).
+        Op::Update if visible(&change.after) => Visible::All,
+        Op::Update => Visible::Part(RowChange {
+            op: Op::Delete,
+            after: None,
+            ..change.clone()
+        }),
     }
 }

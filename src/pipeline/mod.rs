@@ -192,6 +192,7 @@ where
     let mut sink = connect_sink().await?;
     let mut encoder = EventEncoder::new(EncoderOptions::from(config));
     let mut st = Streamer::new(&mut sink, store, lease, &mut encoder, start, opts);
+    st.commit_if_fresh().await?;
     interleave::run(config, db, &mut st, &info, opts).await?;
     st.finish().await
 }

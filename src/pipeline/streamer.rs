@@ -138,16 +138,19 @@ impl<'a, K: Sink, O: OffsetStore> Streamer<'a, K, O> {
         Checkpoint {
             position: self.boundary.clone(),
             gtid_set: self.gtid_set.clone(),
-            transaction: self.tx.as_ref().and_then(|t| {
+            transaction: match &self.tx {
                 // Nothing of this transaction handled yet: the boundary says it all.
-                (t.rows_events > 0 || t.rows > 0).then(|| TxProgress {
+                Some(t) => (t.rows_events > 0 || t.rows > 0).then(|| TxProgress {
                     start: t.start.clone(),
                     gtid: t.gtid.clone(),
                     rows_events: t.rows_events,
                     rows: t.rows,
                     tx_meta: t.meta.clone(),
-                })
-            }),
+                }),
+                // The partly published transaction this poll resumes has not
+                // begun again yet: its progress still stands.
+                None => self.resume_skip.clone(),
+            },
             event_ts: self.event_ts,
             snapshot: self.snapshot.clone(),
             initial_snapshot_done: self.initial_snapshot_done,
@@ -371,7 +374,11 @@ impl<'a, K: Sink, O: OffsetStore> Streamer<'a, K, O> {
                 self.summary.transactions += 1;
             }
             SourceEvent::Advance { next, ts_sec } => {
-                if self.tx.is_none() {
+                // An Advance carries no data, only progress, so it never
+                // moves the checkpoint back: a GTID dump starts by re-sending
+                // the header events (ROTATE, FORMAT_DESCRIPTION,
+                // PREVIOUS_GTIDS) of the oldest file it reads from.
+                if self.tx.is_none() && next > self.boundary {
                     self.boundary = next;
                     if ts_sec > 0 {
                         self.event_ts = ts_sec;
@@ -558,6 +565,18 @@ impl<'a, K: Sink, O: OffsetStore> Streamer<'a, K, O> {
         self.summary.bytes += self.buf_bytes as u64;
         self.summary.batches += 1;
         self.buf_bytes = 0;
+        Ok(())
+    }
+
+    /// Writes the checkpoint now if the store holds none: a fresh
+    /// connector records where it starts before it publishes anything, so a
+    /// poll that dies after publishing part of the initial snapshot leaves
+    /// the next poll this start (and the deletes after it) rather than a new
+    /// snapshot from a later position.
+    pub(crate) async fn commit_if_fresh(&mut self) -> Result<()> {
+        if self.committed.is_none() {
+            self.commit().await?;
+        }
         Ok(())
     }
 

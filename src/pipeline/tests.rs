@@ -8,7 +8,7 @@ use super::*;
 use crate::config::FailureMode;
 use crate::error::Error;
 use crate::model::{
-    BinlogPosition, Cell, Column, ColumnType, KeyValue, Op, RowChange, SnapshotState,
+    BinlogPosition, Cell, Column, ColumnType, KeyValue, Op, RowChange, SnapshotState, TxProgress,
     SnapshotTable, SourceInfo, TableSchema,
 };
 use crate::offsets::MemoryStore;
@@ -284,16 +284,27 @@ fn stream_events_above_the_cursor_are_held_back() {
     let ops = |c: &RowChange| visible_ops(held_back(Some(&st), c), c);
     assert_eq!(ops(&change(Op::Create, None, Some(5))), vec![Op::Create]);
     assert_eq!(ops(&change(Op::Create, None, Some(6))), vec![]);
-    assert_eq!(ops(&change(Op::Delete, Some(9), None)), vec![]);
+    // A delete is never held back: the consumer may hold the row from a
+    // chunk published before a crash (issue 13, finding 1).
+    assert_eq!(ops(&change(Op::Delete, Some(9), None)), vec![Op::Delete]);
     assert_eq!(ops(&change(Op::Update, Some(2), Some(2))), vec![Op::Update]);
-    // A key change across the cursor: each half on its own side.
+    // A key change across the cursor: the delete half always goes out, the
+    // create half only at or below the cursor.
     assert_eq!(ops(&change(Op::Update, Some(2), Some(9))), vec![Op::Delete]);
-    assert_eq!(ops(&change(Op::Update, Some(9), Some(2))), vec![Op::Create]);
+    assert_eq!(ops(&change(Op::Update, Some(9), Some(2))), vec![Op::Update]);
+    assert_eq!(ops(&change(Op::Update, Some(9), Some(8))), vec![Op::Delete]);
     assert_eq!(ops(&change(Op::Update, Some(1), Some(2))), vec![Op::Update]);
     // Before the first chunk nothing of the table is visible.
     let none = suppressing(None);
     let c = change(Op::Create, None, Some(1));
     assert!(visible_ops(held_back(Some(&none), &c), &c).is_empty());
+    let c = change(Op::Update, Some(1), Some(1));
+    assert!(visible_ops(held_back(Some(&none), &c), &c).is_empty());
+    // ...but deletes are, whole or as the half of a key change.
+    let c = change(Op::Delete, Some(1), None);
+    assert_eq!(visible_ops(held_back(Some(&none), &c), &c), vec![Op::Delete]);
+    let c = change(Op::Update, Some(1), Some(2));
+    assert_eq!(visible_ops(held_back(Some(&none), &c), &c), vec![Op::Delete]);
     // A re-snapshot of a streaming table holds nothing back.
     let mut adhoc = suppressing(None);
     adhoc.tables[0].suppress = false;
@@ -426,4 +437,113 @@ async fn filtered_traffic_still_advances_the_checkpoint() {
     assert_eq!(s.events, 0);
     assert_eq!(s.transactions, 1);
     assert_eq!(store.state().unwrap().checkpoint.unwrap().position.pos, 900);
+}
+
+/// A store that already holds `cp`, and a lease on it.
+async fn store_holding(cp: &Checkpoint) -> (MemoryStore, Lease) {
+    let store = MemoryStore::default();
+    let Acquire::Acquired(first) = store.acquire("a", Duration::from_secs(60)).await.unwrap()
+    else {
+        panic!()
+    };
+    store
+        .commit(&first, cp, Duration::from_secs(60))
+        .await
+        .unwrap();
+    store.release(&first).await.unwrap();
+    let Acquire::Acquired(lease) = store.acquire("b", Duration::from_secs(60)).await.unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(lease.checkpoint.as_ref(), Some(cp));
+    (store, lease)
+}
+
+/// Issue 13, finding 4: a poll that resumes inside a large transaction and
+/// ends before that transaction begins again (deadline, empty read) keeps
+/// the progress, and writes nothing at all.
+#[tokio::test]
+async fn a_poll_that_reads_nothing_keeps_a_partial_transaction_and_writes_nothing() {
+    let mut cp = Checkpoint::at(BinlogPosition::new("b.000001", 100), None);
+    cp.transaction = Some(TxProgress {
+        start: BinlogPosition::new("b.000001", 100),
+        gtid: None,
+        rows_events: 8,
+        rows: 0,
+        tx_meta: None,
+    });
+    let (store, lease) = store_holding(&cp).await;
+    let mut sink = MemorySink::default();
+    let s = stream(
+        &mut MemorySource::new(vec![]),
+        &mut sink,
+        &store,
+        &lease,
+        &mut encoder(),
+        cp.clone(),
+        &opts(None, 10),
+    )
+    .await
+    .unwrap();
+    assert_eq!(store.state().unwrap().checkpoint, Some(cp));
+    assert_eq!(s.checkpoints, 0, "nothing read, nothing written");
+    assert!(s.partial_transaction);
+}
+
+/// Issue 13, finding 5: a GTID dump starts by re-sending the header events
+/// of the oldest file it reads; their positions must not move the stored
+/// position back.
+#[tokio::test]
+async fn header_events_of_an_older_file_do_not_move_the_checkpoint_back() {
+    let cp = Checkpoint::at(BinlogPosition::new("b.000007", 5000), None);
+    let (store, lease) = store_holding(&cp).await;
+    let mut sink = MemorySink::default();
+    let header = |pos| SourceEvent::Advance {
+        next: BinlogPosition::new("b.000005", pos),
+        ts_sec: 1,
+    };
+    let mut events = vec![header(4), header(127), header(198)];
+    // Then a transaction the server had not sent before, in the newest file.
+    events.extend(binlog(1, 1, 1).into_iter().map(|e| match e {
+        SourceEvent::Begin { gtid, mysql_gtid, .. } => SourceEvent::Begin {
+            start: BinlogPosition::new("b.000007", 5000),
+            gtid,
+            mysql_gtid,
+        },
+        SourceEvent::Commit { ts_sec, .. } => SourceEvent::Commit {
+            next: BinlogPosition::new("b.000007", 5100),
+            ts_sec,
+        },
+        other => other,
+    }));
+    let mut source = MemorySource::new(events[..3].to_vec());
+    let s = stream(
+        &mut source,
+        &mut sink,
+        &store,
+        &lease,
+        &mut encoder(),
+        cp.clone(),
+        &opts(None, 10),
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.checkpoints, 0, "only header events: nothing to write");
+    assert_eq!(store.state().unwrap().checkpoint, Some(cp.clone()));
+    let mut source = MemorySource::new(events);
+    stream(
+        &mut source,
+        &mut sink,
+        &store,
+        &lease,
+        &mut encoder(),
+        cp,
+        &opts(None, 10),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        store.state().unwrap().checkpoint.unwrap().position,
+        BinlogPosition::new("b.000007", 5100)
+    );
 }

@@ -166,8 +166,9 @@ async fn a_primary_key_change_across_the_cursor_is_judged_half_by_half() {
     db.after_chunk(Box::new(|db| {
         db.write("d", "t", vec![update(1, 10, 5)]);
     }));
-    // After chunk 2 (cursor 4): key 6 moves below the cursor. The delete of
-    // 6 is held back (the consumer never saw 6); the create of 3 is visible.
+    // After chunk 2 (cursor 4): key 6 moves below the cursor. Both halves go
+    // out: the create of 3, and the delete of 6, which this consumer never
+    // saw but one whose earlier poll died after publishing chunk 3 would.
     db.after_chunk(Box::new(|db| {
         db.write("d", "t", vec![update(6, 3, 7)]);
     }));
@@ -175,7 +176,7 @@ async fn a_primary_key_change_across_the_cursor_is_judged_half_by_half() {
     run(&db, &mut sink, &store, &config(2, None)).await.unwrap();
     assert_eq!(
         trace(&sink.records),
-        ["r:1", "r:2", "d:1", "-:1", "r:3", "r:4", "c:3", "r:5", "r!:10"],
+        ["r:1", "r:2", "d:1", "-:1", "r:3", "r:4", "d:6", "-:6", "c:3", "r:5", "r!:10"],
     );
     assert_eq!(replay(&sink.records), db.rows("d", "t"));
 }
@@ -237,4 +238,79 @@ async fn a_failed_publish_of_a_chunk_keeps_the_cursor_and_the_next_poll_sends_it
         .await
         .unwrap();
     assert_eq!(trace(&sink.records), ["r:1", "r:2", "r!:3"]);
+}
+
+/// A store whose commits fail once `commits_left` is used up: a process
+/// that dies after Kafka acknowledged and before its checkpoint.
+struct DiesBeforeCheckpoint {
+    inner: MemoryStore,
+    commits_left: std::sync::atomic::AtomicI64,
+}
+
+impl OffsetStore for DiesBeforeCheckpoint {
+    async fn acquire(&self, owner: &str, ttl: Duration) -> Result<Acquire> {
+        self.inner.acquire(owner, ttl).await
+    }
+
+    async fn commit(&self, lease: &Lease, cp: &Checkpoint, ttl: Duration) -> Result<()> {
+        use std::sync::atomic::Ordering;
+        if self.commits_left.fetch_sub(1, Ordering::SeqCst) <= 0 {
+            return Err(Error::Timeout {
+                what: "the process died".into(),
+                limit: Duration::ZERO,
+            });
+        }
+        self.inner.commit(lease, cp, ttl).await
+    }
+
+    async fn release(&self, lease: &Lease) -> Result<()> {
+        self.inner.release(lease).await
+    }
+
+    async fn load(&self) -> Result<Option<crate::offsets::StoredState>> {
+        self.inner.load().await
+    }
+
+    fn describe(&self) -> String {
+        "dies before checkpoint".into()
+    }
+}
+
+/// Issue 13, finding 1: a poll publishes snapshot chunks, Kafka acknowledges
+/// them, and the process dies before the checkpoint. Rows of those chunks
+/// are then deleted. The next poll re-reads the chunks, which cannot carry
+/// a delete: the deletes themselves must reach the consumer, or it keeps
+/// phantom rows forever. Also the delete half of a key change.
+#[tokio::test]
+async fn deletes_of_rows_published_before_a_crash_are_not_held_back() {
+    let db = database(6);
+    let (mut sink, store) = (
+        MemorySink::default(),
+        DiesBeforeCheckpoint {
+            inner: MemoryStore::default(),
+            commits_left: 1.into(),
+        },
+    );
+    // Poll 1 stores where it starts, publishes the whole snapshot, and dies.
+    let err = run_on(&db, &mut sink, &store, &config(2, None)).await.unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err}");
+    assert_eq!(trace(&sink.records), ["r:1", "r:2", "r:3", "r:4", "r:5", "r!:6"]);
+    // Deletes inside the published range, and a key change out of it.
+    db.write("d", "t", vec![(Op::Delete, Some(r(1, 0)), None)]);
+    db.write("d", "t", vec![(Op::Delete, Some(r(5, 0)), None)]);
+    db.write("d", "t", vec![update(6, 60, 1)]);
+    store.commits_left.store(i64::MAX, std::sync::atomic::Ordering::SeqCst);
+    run_on(&db, &mut sink, &store, &config(2, None)).await.unwrap();
+    assert_eq!(replay(&sink.records), db.rows("d", "t"));
+}
+
+async fn run_on<O: OffsetStore>(
+    db: &MemoryDatabase,
+    sink: &mut MemorySink,
+    store: &O,
+    cfg: &Config,
+) -> Result<PollSummary> {
+    let opts = PollOptions::from_config(cfg, Instant::now() + Duration::from_secs(30));
+    let mut db = db.clone();
+    poll(cfg, &mut db, move || async move { Ok(sink) }, store, &opts).await
 }
