@@ -791,3 +791,45 @@ async fn heartbeats_while_captured_tables_are_quiet(s: &Services, db: &Db) {
     );
     assert!(last.payload().unwrap()["ts_ms"].as_i64().unwrap() > 1_700_000_000_000);
 }
+
+/// Issue 13, finding 3: inside a compressed transaction
+/// (`binlog_transaction_compression=ON`, MySQL only) every row change keeps
+/// distinct, increasing `(source.file, source.pos, source.row)` coordinates,
+/// the ones consumers de-duplicate by.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_compressed_transactions_keep_distinct_coordinates() {
+    let Some(s) = Services::get() else { return };
+    let db = s.server(Flavor::MySql);
+    let c = Connector::new(&s, &db, "compressed_tx").await;
+    c.sql("CREATE TABLE t (id INT PRIMARY KEY, v INT)").await;
+    c.poll().await;
+    c.sql(
+        "SET SESSION binlog_transaction_compression = ON; START TRANSACTION; \
+         INSERT INTO t VALUES (1, 1), (2, 2); UPDATE t SET v = 3 WHERE id = 1; \
+         INSERT INTO t VALUES (3, 3); DELETE FROM t WHERE id = 2; COMMIT",
+    )
+    .await;
+    assert_eq!(c.poll().await.events, 5);
+    let recs = read_topic(s.kafka(), &c.topic("t")).await;
+    let changes: Vec<&Value> = recs.iter().filter_map(Rec::payload).collect();
+    let ops: Vec<&str> = changes.iter().map(|p| p["op"].as_str().unwrap()).collect();
+    assert_eq!(ops, ["c", "c", "u", "c", "d"]);
+    let coordinates: Vec<(String, u64, u64)> = changes
+        .iter()
+        .map(|p| {
+            let src = &p["source"];
+            (
+                src["file"].as_str().unwrap().to_string(),
+                src["pos"].as_u64().unwrap(),
+                src["row"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let mut sorted = coordinates.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(
+        sorted, coordinates,
+        "distinct and increasing: {coordinates:?}"
+    );
+}

@@ -8,8 +8,8 @@ use super::*;
 use crate::config::FailureMode;
 use crate::error::Error;
 use crate::model::{
-    BinlogPosition, Cell, Column, ColumnType, KeyValue, Op, RowChange, SnapshotState, TxProgress,
-    SnapshotTable, SourceInfo, TableSchema,
+    BinlogPosition, Cell, Column, ColumnType, KeyValue, Op, RowChange, SnapshotState,
+    SnapshotTable, SourceInfo, TableSchema, TxProgress,
 };
 use crate::offsets::MemoryStore;
 use crate::sink::MemorySink;
@@ -302,9 +302,15 @@ fn stream_events_above_the_cursor_are_held_back() {
     assert!(visible_ops(held_back(Some(&none), &c), &c).is_empty());
     // ...but deletes are, whole or as the half of a key change.
     let c = change(Op::Delete, Some(1), None);
-    assert_eq!(visible_ops(held_back(Some(&none), &c), &c), vec![Op::Delete]);
+    assert_eq!(
+        visible_ops(held_back(Some(&none), &c), &c),
+        vec![Op::Delete]
+    );
     let c = change(Op::Update, Some(1), Some(2));
-    assert_eq!(visible_ops(held_back(Some(&none), &c), &c), vec![Op::Delete]);
+    assert_eq!(
+        visible_ops(held_back(Some(&none), &c), &c),
+        vec![Op::Delete]
+    );
     // A re-snapshot of a streaming table holds nothing back.
     let mut adhoc = suppressing(None);
     adhoc.tables[0].suppress = false;
@@ -505,7 +511,9 @@ async fn header_events_of_an_older_file_do_not_move_the_checkpoint_back() {
     let mut events = vec![header(4), header(127), header(198)];
     // Then a transaction the server had not sent before, in the newest file.
     events.extend(binlog(1, 1, 1).into_iter().map(|e| match e {
-        SourceEvent::Begin { gtid, mysql_gtid, .. } => SourceEvent::Begin {
+        SourceEvent::Begin {
+            gtid, mysql_gtid, ..
+        } => SourceEvent::Begin {
             start: BinlogPosition::new("b.000007", 5000),
             gtid,
             mysql_gtid,

@@ -292,15 +292,24 @@ async fn deletes_of_rows_published_before_a_crash_are_not_held_back() {
         },
     );
     // Poll 1 stores where it starts, publishes the whole snapshot, and dies.
-    let err = run_on(&db, &mut sink, &store, &config(2, None)).await.unwrap_err();
+    let err = run_on(&db, &mut sink, &store, &config(2, None))
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Timeout { .. }), "{err}");
-    assert_eq!(trace(&sink.records), ["r:1", "r:2", "r:3", "r:4", "r:5", "r!:6"]);
+    assert_eq!(
+        trace(&sink.records),
+        ["r:1", "r:2", "r:3", "r:4", "r:5", "r!:6"]
+    );
     // Deletes inside the published range, and a key change out of it.
     db.write("d", "t", vec![(Op::Delete, Some(r(1, 0)), None)]);
     db.write("d", "t", vec![(Op::Delete, Some(r(5, 0)), None)]);
     db.write("d", "t", vec![update(6, 60, 1)]);
-    store.commits_left.store(i64::MAX, std::sync::atomic::Ordering::SeqCst);
-    run_on(&db, &mut sink, &store, &config(2, None)).await.unwrap();
+    store
+        .commits_left
+        .store(i64::MAX, std::sync::atomic::Ordering::SeqCst);
+    run_on(&db, &mut sink, &store, &config(2, None))
+        .await
+        .unwrap();
     assert_eq!(replay(&sink.records), db.rows("d", "t"));
 }
 

@@ -24,7 +24,10 @@
 //! Every event header carries `log_pos`, the offset just after the event,
 //! so `log_pos - event_size` is where a transaction starts. Events inside a
 //! `TRANSACTION_PAYLOAD_EVENT` (binlog transaction compression) carry
-//! `log_pos` 0; they take the payload event's end.
+//! `log_pos` 0: they are all placed at the payload event's start, and the
+//! rows of its rows events are numbered on across them ([`RowNumbers`]), so
+//! every row change keeps distinct, increasing `(file, pos, row)`
+//! coordinates.
 //!
 //! A dump starts with a fake ROTATE naming the file, then the file's
 //! FORMAT_DESCRIPTION; a real ROTATE at the end of a file names the next one.
@@ -65,7 +68,7 @@ const MARIADB_FL_STANDALONE: u8 = 1;
 /// in their `source` block.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Origin {
-    /// Where the event starts (inside a compressed payload: the payload's end).
+    /// Where the event starts (inside a compressed payload: the payload's start).
     pub(crate) at: BinlogPosition,
     pub(crate) ts_sec: u32,
     pub(crate) server_id: u32,
@@ -86,6 +89,14 @@ pub(crate) enum Step {
         event: RowsEventData<'static>,
         origin: Origin,
     },
+    /// A rows event of a resumed transaction that was already published:
+    /// pass on an empty `Rows` without decoding it (the poller only counts
+    /// it), numbering its rows so that the rows after it keep the row
+    /// numbers they were published with.
+    SkipRows {
+        event: RowsEventData<'static>,
+        origin: Origin,
+    },
     /// A statement that may be DDL: act on it (forget cached table shapes,
     /// pass on a `Ddl` event for captured tables) before the steps after it.
     Statement {
@@ -102,6 +113,29 @@ pub(crate) enum Step {
     AnnotateGap(u64),
 }
 
+/// The `row` coordinate of decoded rows: each rows event numbers its rows
+/// from 0, except that rows events placed at the same position (the inner
+/// events of one compressed transaction payload) number on from the last,
+/// so `(file, pos, row)` never repeats.
+#[derive(Debug, Default)]
+pub(crate) struct RowNumbers {
+    at: Option<BinlogPosition>,
+    next: u32,
+}
+
+impl RowNumbers {
+    /// The number of the first of `rows` rows of a rows event placed at `at`.
+    pub(crate) fn first(&mut self, at: &BinlogPosition, rows: usize) -> u32 {
+        let first = match &self.at {
+            Some(prev) if prev == at => self.next,
+            _ => 0,
+        };
+        self.at = Some(at.clone());
+        self.next = first.saturating_add(u32::try_from(rows).unwrap_or(u32::MAX));
+        first
+    }
+}
+
 /// Transaction-boundary state of one dump.
 #[derive(Debug)]
 pub(crate) struct Machine {
@@ -114,7 +148,9 @@ pub(crate) struct Machine {
     thread: Option<u32>,
     /// End of the last event received: where a skipped event would start.
     last_end: u64,
-    payload_end: Option<u64>,
+    /// Start and end of the TRANSACTION_PAYLOAD_EVENT being read: its inner
+    /// events carry no position of their own.
+    payload: Option<(u64, u64)>,
     /// The partly published transaction we resume, if any.
     resume: Option<TxProgress>,
     /// Rows events of the current transaction still to pass over undecoded.
@@ -139,7 +175,7 @@ impl Machine {
             gtid: None,
             thread: None,
             last_end: 0,
-            payload_end: None,
+            payload: None,
             resume,
             skip_rows_events: 0,
         }
@@ -171,12 +207,14 @@ impl Machine {
             return Ok(out);
         }
         let size = u64::from(h.event_size());
-        let mut log_pos = u64::from(h.log_pos());
-        if log_pos == 0 {
-            // Inside a compressed transaction payload.
-            log_pos = self.payload_end.unwrap_or(0);
-        }
-        let start = log_pos.saturating_sub(size);
+        let (start, log_pos) = match (u64::from(h.log_pos()), self.payload) {
+            // Inside a compressed transaction payload: every inner event
+            // is placed at the payload's start (its rows are told apart by
+            // their row numbers, see `RowNumbers`), and ends where it ends.
+            (0, Some((start, end))) => (start, end),
+            (0, None) => (0, 0),
+            (log_pos, _) => (log_pos.saturating_sub(size), log_pos),
+        };
         let previous_end = std::mem::replace(&mut self.last_end, log_pos);
         let ts_sec = h.timestamp();
         let server_id = h.server_id();
@@ -273,10 +311,13 @@ impl Machine {
                 }
             }
             Some(EventData::XidEvent(_)) => self.commit(log_pos, ts_sec, &mut out),
-            Some(EventData::TransactionPayloadEvent(_)) => self.payload_end = Some(log_pos),
-            Some(EventData::RowsEvent(_)) if self.skip_rows_events > 0 => {
+            Some(EventData::TransactionPayloadEvent(_)) => self.payload = Some((start, log_pos)),
+            Some(EventData::RowsEvent(event)) if self.skip_rows_events > 0 => {
                 self.skip_rows_events -= 1;
-                out.push(Step::Emit(SourceEvent::Rows(Vec::new())));
+                out.push(Step::SkipRows {
+                    event,
+                    origin: origin(self),
+                });
             }
             Some(EventData::RowsEvent(event)) => out.push(Step::Rows {
                 event,
@@ -386,7 +427,7 @@ impl Machine {
         }
         self.in_tx = false;
         self.explicit_begin = false;
-        self.payload_end = None;
+        self.payload = None;
         if self.include_query {
             out.push(Step::RowsQuery(None));
         }

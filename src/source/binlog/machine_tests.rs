@@ -59,6 +59,7 @@ fn render(step: &Step) -> String {
         Step::Emit(SourceEvent::Commit { next, .. }) => format!("commit {}", at(next)),
         Step::Emit(SourceEvent::Advance { next, .. }) => format!("advance {}", at(next)),
         Step::Emit(SourceEvent::Rows(r)) => format!("skipped rows ({} changes)", r.len()),
+        Step::SkipRows { .. } => "skipped rows (0 changes)".into(),
         Step::Emit(SourceEvent::Ddl(_)) => "ddl".into(),
         Step::Rows { event, origin } => format!(
             "rows {} table {} at {}",
@@ -299,13 +300,36 @@ fn mysql_compressed_payload_with_two_rows_events() {
         })
         .collect();
     assert_eq!(rows.len(), 2);
+    // Both inner rows events are placed at the payload event's start (issue
+    // 13, finding 3: they used to share the payload's end minus their own
+    // size, which is neither's position).
     assert!(rows
         .iter()
-        .all(|(t, o)| *t == 108 && o.at.file == "mysql-bin.000005"));
-    // Where each inner rows event "starts" is not asserted: both get the
-    // payload's end minus their own size, the same coordinates for two
-    // different events (issue 13, finding 3).
+        .all(|(t, o)| *t == 108 && at(&o.at) == "mysql-bin.000005:277"));
     assert_eq!(lines.len(), 4 + 2 + 1);
+    // Their rows number on across both, so no two row changes of the
+    // transaction share (file, pos, row).
+    let tme = events
+        .iter()
+        .find_map(|e| match e.read_data().unwrap() {
+            Some(EventData::TableMapEvent(t)) if t.table_id() == 108 => Some(t.into_owned()),
+            _ => None,
+        })
+        .unwrap();
+    let mut numbers = RowNumbers::default();
+    let mut coordinates = Vec::new();
+    for step in &steps {
+        if let Step::Rows { event, origin } = step {
+            let n = event.rows(&tme).count();
+            let first = numbers.first(&origin.at, n);
+            coordinates.extend((0..n as u32).map(|i| (at(&origin.at), first + i)));
+        }
+    }
+    let mut distinct = coordinates.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert!(coordinates.len() >= 2, "{coordinates:?}");
+    assert_eq!(distinct, coordinates, "distinct and increasing");
 
     // Resuming inside the payload skips the first rows event only.
     let resume = progress("mysql-bin.000005", 198, None, 1);
@@ -409,4 +433,16 @@ fn heartbeats_change_nothing() {
     assert_eq!(m.file(), "mariadb-bin.000002");
     let steps = m.feed(&events[table_map]).unwrap();
     assert_eq!(lines(&steps), ["annotate gap 431"]);
+}
+
+#[test]
+fn rows_events_at_one_position_number_their_rows_on() {
+    let mut n = RowNumbers::default();
+    let p = |pos| BinlogPosition::new("b.000001", pos);
+    assert_eq!(n.first(&p(100), 3), 0);
+    assert_eq!(n.first(&p(100), 2), 3, "same position: on from the last");
+    assert_eq!(n.first(&p(100), 0), 5);
+    assert_eq!(n.first(&p(100), 1), 5);
+    assert_eq!(n.first(&p(200), 4), 0, "a new position starts at 0");
+    assert_eq!(n.first(&p(100), 1), 0);
 }

@@ -29,7 +29,7 @@ use mysql_async::{BinlogStream, BinlogStreamRequest, Conn};
 use mysql_common::binlog::events::{RowsEventData, TableMapEvent};
 use mysql_common::packets::Sid;
 
-use self::machine::{Machine, Origin, Step};
+use self::machine::{Machine, Origin, RowNumbers, Step};
 use super::ddl::{parse_ddl, TableChangeKind};
 use super::decode::{cell_from_binlog, table_schema_from_tme};
 use super::schema::{load_defaults, load_table, table_change_json, TableDefaults};
@@ -66,6 +66,8 @@ pub struct BinlogSource {
     deadline: Instant,
     /// Transaction boundaries and positions.
     machine: Machine,
+    /// The `row` coordinates of rows events that share a position.
+    row_numbers: RowNumbers,
     /// The statement behind the following rows events (`include.query`).
     rows_query: Option<Arc<str>>,
     /// Where an ANNOTATE_ROWS event the server did not send starts.
@@ -143,6 +145,7 @@ impl BinlogSource {
             filter: config.filter.clone(),
             deadline,
             machine: Machine::new(flavor, config.include_query, file, resume),
+            row_numbers: RowNumbers::default(),
             rows_query: None,
             annotate_at: None,
             tables: HashMap::new(),
@@ -167,8 +170,20 @@ impl BinlogSource {
             match step {
                 Step::Emit(e) => self.pending.push_back(e),
                 Step::Rows { event, origin } => {
-                    let changes = self.decode_rows(&event, origin).await?;
+                    let at = origin.at.clone();
+                    let mut changes = self.decode_rows(&event, origin).await?;
+                    let first = self.row_numbers.first(&at, changes.len());
+                    for (i, c) in changes.iter_mut().enumerate() {
+                        c.source.row = first.saturating_add(i as u32);
+                    }
                     self.pending.push_back(SourceEvent::Rows(changes));
+                }
+                Step::SkipRows { event, origin } => {
+                    // Counted as the decode above would have numbered it,
+                    // so the rows after it keep their published numbers.
+                    let rows = self.count_rows(&event).await?;
+                    self.row_numbers.first(&origin.at, rows);
+                    self.pending.push_back(SourceEvent::Rows(Vec::new()));
                 }
                 Step::Statement {
                     sql,
@@ -433,6 +448,26 @@ impl BinlogSource {
                 &format!("table {}.{}: {reason}; set event.processing.failure.handling.mode=warn to skip such events", schema.db, schema.table),
             )),
         }
+    }
+
+    /// How many row changes decoding `rows` would give: 0 for a table that
+    /// is not captured or a rows event that does not decode (as
+    /// `decode_rows` gives then).
+    async fn count_rows(&mut self, rows: &RowsEventData<'static>) -> Result<usize> {
+        let table_id = rows.table_id();
+        if self.schema_for(table_id).await?.is_none() {
+            return Ok(0);
+        }
+        let Some(tme) = self.stream.get_tme(table_id) else {
+            return Ok(0);
+        };
+        let counted = catch_unwind(AssertUnwindSafe(|| {
+            rows.rows(tme).try_fold(0usize, |n, r| r.map(|_| n + 1))
+        }));
+        Ok(match counted {
+            Ok(Ok(n)) => n,
+            _ => 0,
+        })
     }
 
     async fn information_schema(
