@@ -833,3 +833,37 @@ async fn mysql_compressed_transactions_keep_distinct_coordinates() {
         "distinct and increasing: {coordinates:?}"
     );
 }
+
+/// Issue 13, finding 6: a broker that accepts connections and never
+/// answers fails the poll within the poll's budget (3 s here), not within
+/// `kafka.request.timeout.ms` (30 s by default), and checkpoints nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_broker_fails_within_the_poll_budget() {
+    let Some(s) = Services::get() else { return };
+    let db = s.server(Flavor::MariaDb);
+    // Accepts TCP connections (the kernel's backlog) and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut c = Connector::new(&s, &db, "silent")
+        .await
+        .with("poll.max.duration.ms", "3000");
+    c.sql("CREATE TABLE t (id INT PRIMARY KEY)").await;
+    c.poll().await;
+    let before = c.file_store().load().await.unwrap().unwrap().checkpoint;
+    c.sql("INSERT INTO t VALUES (1)").await;
+    c.kafka = silent.local_addr().unwrap().to_string();
+    let config = c.config();
+    let store = AnyStore::open(&config).await.unwrap();
+    let started = Instant::now();
+    let err = poll_once(&config, &store, Instant::now() + config.poll_max_duration)
+        .await
+        .expect_err("the broker never answers");
+    let took = started.elapsed();
+    assert!(err.is_retryable(), "{err}");
+    assert!(
+        took < config.poll_max_duration + Duration::from_millis(1500),
+        "took {took:?} for a {:?} budget: {err}",
+        config.poll_max_duration
+    );
+    let after = c.file_store().load().await.unwrap().unwrap().checkpoint;
+    assert_eq!(after, before, "nothing checkpointed");
+}

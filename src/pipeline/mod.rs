@@ -64,7 +64,7 @@ use crate::config::{Config, SnapshotMode};
 use crate::encode::{EncoderOptions, EventEncoder};
 use crate::error::Result;
 use crate::offsets::{new_owner_id, Acquire, Lease, OffsetStore};
-use crate::sink::{KafkaSink, Sink};
+use crate::sink::{KafkaSettings, KafkaSink, Sink};
 use crate::source::{Database, MySqlDatabase};
 
 /// The streaming loop alone: reads `source` from `start` to its end,
@@ -107,14 +107,18 @@ pub async fn poll_once_with_stop<O: OffsetStore>(
     let mut opts = PollOptions::from_config(config, deadline);
     opts.stop = stop;
     let mut db = MySqlDatabase::new(config);
-    poll(
-        config,
-        &mut db,
-        || KafkaSink::connect(config.into()),
-        store,
-        &opts,
-    )
-    .await
+    let hard_deadline = opts.hard_deadline;
+    let connect_sink = move || {
+        // Connecting (and each produce request) waits at most what is left
+        // of the poll, not kafka.request.timeout.ms from now: a dead broker
+        // must not hold the poll past its deadline.
+        let mut settings = KafkaSettings::from(config);
+        settings.timeout = settings
+            .timeout
+            .min(hard_deadline.saturating_duration_since(Instant::now()));
+        KafkaSink::connect(settings)
+    };
+    poll(config, &mut db, connect_sink, store, &opts).await
 }
 
 /// One poll: takes the lease, plans, runs the snapshot/stream interleave,

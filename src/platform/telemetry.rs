@@ -3,8 +3,11 @@
 //! Logs go to stderr so stdout carries only results (the poll summary
 //! line, `status` JSON). `BINLOG_POLLER_LOG_FORMAT=json` (the default on
 //! Lambda, where CloudWatch Logs parses JSON) switches to one JSON object
-//! per line; `RUST_LOG` filters as usual (default `info,rskafka=warn`:
-//! rskafka logs every broker connection at info). Log fields carry
+//! per line; `RUST_LOG` filters as usual (default `info,rskafka=error`:
+//! rskafka logs every broker connection at info and every retry of an
+//! unreachable broker at warn, about 70 lines per failed poll that
+//! CloudWatch bills; the failure itself is our one error line naming the
+//! brokers and the reason). Log fields carry
 //! identifiers and positions, never row values or secrets.
 
 use tracing_subscriber::EnvFilter;
@@ -12,7 +15,7 @@ use tracing_subscriber::EnvFilter;
 /// Installs the global subscriber; call once at start.
 pub fn init() {
     let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,rskafka=warn"));
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,rskafka=error"));
     let json = std::env::var("BINLOG_POLLER_LOG_FORMAT")
         .map(|v| v.eq_ignore_ascii_case("json"))
         .unwrap_or_else(|_| std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some());

@@ -15,7 +15,7 @@ mod kafka;
 use std::future::Future;
 
 pub(crate) use kafka::describe as describe_kafka_security;
-pub use kafka::KafkaSink;
+pub use kafka::{KafkaSettings, KafkaSink};
 
 use crate::encode::Record;
 use crate::error::Result;
