@@ -36,6 +36,12 @@ pub enum Flavor {
     MariaDb,
 }
 
+/// `max_allowed_packet` of our connections: the largest binlog event the
+/// server may send on the dump connection, and so also the most a MariaDB
+/// compressed event may inflate to (the server's own limit for a replica,
+/// `slave_max_allowed_packet`, defaults to the same 1 GiB).
+pub(crate) const MAX_PACKET: usize = 1 << 30;
+
 /// What we learned about the server before reading.
 #[derive(Debug, Clone)]
 pub struct ServerInfo {
@@ -141,7 +147,7 @@ async fn try_connect(config: &Config, ssl: Option<SslOpts>) -> Result<Conn> {
         .enable_cleartext_plugin(config.iam_auth.is_some())
         .prefer_socket(false)
         .ssl_opts(ssl)
-        .max_allowed_packet(Some(1 << 30))
+        .max_allowed_packet(Some(MAX_PACKET))
         .wait_timeout(Some(
             usize::try_from(config.poll_max_duration.as_secs() + 60).unwrap_or(usize::MAX),
         ));
