@@ -183,10 +183,49 @@ def mariadb(sock, out):
     describe(c, [file_a], f"{out}/mariadb_gtid.txt")
 
 
+# MariaDB with log_bin_compress=ON: the server compresses every QUERY and rows event
+# whose body is at least log_bin_compress_min_len bytes (10 here, the smallest allowed, so
+# even short rows events are compressed; the default is 256).
+COMPRESSED_WORKLOAD = (
+    "INSERT INTO cap.c VALUES (1, 'one', REPEAT('x', 300))",
+    "BEGIN",
+    "INSERT INTO cap.c VALUES (2, 'two', 'short')",
+    "UPDATE cap.c SET v = 'TWO' WHERE id = 2",
+    "COMMIT",
+    "DELETE FROM cap.c WHERE id = 1",
+    "INSERT INTO cap.c VALUES (3, 'three', NULL), (4, 'four', 'f'), (5, 'five', REPEAT('y', 40))",
+    "ALTER TABLE cap.c ADD COLUMN w INT NULL COMMENT '"
+    + "a comment long enough for the statement to be compressed " * 3
+    + "'",
+)
+
+
+def mariadb_compressed(sock, out):
+    c = connect(sock)
+    run(
+        c,
+        "DROP DATABASE IF EXISTS cap",
+        "CREATE DATABASE cap",
+        "CREATE TABLE cap.c (id INT PRIMARY KEY, v VARCHAR(20), big TEXT)",
+        "SET GLOBAL log_bin_compress=ON",
+        "SET GLOBAL log_bin_compress_min_len=10",
+        "FLUSH BINARY LOGS",
+    )
+    file_a, _ = current(c, False)
+    run(c, *COMPRESSED_WORKLOAD)
+    run(c, "SET GLOBAL log_bin_compress=OFF")
+    dump(sock, True, f"{out}/mariadb_compressed.bin", file=file_a, pos=4)
+    describe(c, [file_a], f"{out}/mariadb_compressed.txt")
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--mysql-socket")
     p.add_argument("--mariadb-socket")
+    p.add_argument(
+        "--mariadb-compressed-socket",
+        help="a MariaDB for mariadb_compressed.bin only (the script turns log_bin_compress on)",
+    )
     p.add_argument("--out", default="tests/fixtures/binlog")
     a = p.parse_args()
     os.makedirs(a.out, exist_ok=True)
@@ -194,6 +233,8 @@ def main():
         mysql(a.mysql_socket, a.out)
     if a.mariadb_socket:
         mariadb(a.mariadb_socket, a.out)
+    if a.mariadb_compressed_socket:
+        mariadb_compressed(a.mariadb_compressed_socket, a.out)
 
 
 if __name__ == "__main__":

@@ -92,6 +92,21 @@ pub enum Error {
     #[error("cannot decode binlog event at {position}: {reason}")]
     Decode { position: String, reason: String },
 
+    /// A binlog event this reader does not handle on purpose: the poll stops
+    /// before it and the checkpoint stays where it was (fail closed).
+    #[error("binlog event {name} (type {code}) at {position}: {reason}; the poll stopped before it and the checkpoint was not moved past it; {fix}")]
+    UnsupportedEvent {
+        /// The event type number.
+        code: u8,
+        /// The server's name for the type.
+        name: &'static str,
+        position: String,
+        /// Why it cannot be passed over.
+        reason: String,
+        /// What a person can do.
+        fix: String,
+    },
+
     /// Kafka failed or did not answer in time.
     ///
     /// `reason` is the message (the client's error text, with the fix when
@@ -186,6 +201,7 @@ impl Error {
             | Error::ServerSettings { .. }
             | Error::PositionPurged { .. }
             | Error::Decode { .. }
+            | Error::UnsupportedEvent { .. }
             | Error::Tls { .. }
             | Error::RecordTooLarge { .. } => false,
             Error::Connect { source, .. } | Error::Mysql { source, .. } => {

@@ -73,13 +73,19 @@ pub async fn validate(config: &Config) -> Vec<Check> {
                         "mysql version",
                         Ok(format!("{} ({:?})", info.version, info.flavor)),
                     );
+                    // The compression in effect is named either way: it
+                    // decides which compressed event types the dump carries.
+                    let compression = info.compression();
                     match info.check(config.include_query) {
                         Ok(w) if w.is_empty() => push(
                             "binlog settings",
-                            Ok("ROW, FULL row image, FULL metadata".into()),
+                            Ok(format!("ROW, FULL row image, FULL metadata; {compression}")),
                         ),
-                        Ok(w) => push("binlog settings", Ok(format!("usable; {}", w.join("; ")))),
-                        Err(e) => push("binlog settings", Err(e.to_string())),
+                        Ok(w) => push(
+                            "binlog settings",
+                            Ok(format!("usable; {}; {compression}", w.join("; "))),
+                        ),
+                        Err(e) => push("binlog settings", Err(format!("{e}; {compression}"))),
                     }
                     push(
                         "binlog position",

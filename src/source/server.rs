@@ -36,6 +36,12 @@ pub enum Flavor {
     MariaDb,
 }
 
+/// `max_allowed_packet` of our connections: the largest binlog event the
+/// server may send on the dump connection, and so also the most a MariaDB
+/// compressed event may inflate to (the server's own limit for a replica,
+/// `slave_max_allowed_packet`, defaults to the same 1 GiB).
+pub(crate) const MAX_PACKET: usize = 1 << 30;
+
 /// What we learned about the server before reading.
 #[derive(Debug, Clone)]
 pub struct ServerInfo {
@@ -141,7 +147,7 @@ async fn try_connect(config: &Config, ssl: Option<SslOpts>) -> Result<Conn> {
         .enable_cleartext_plugin(config.iam_auth.is_some())
         .prefer_socket(false)
         .ssl_opts(ssl)
-        .max_allowed_packet(Some(1 << 30))
+        .max_allowed_packet(Some(MAX_PACKET))
         .wait_timeout(Some(
             usize::try_from(config.poll_max_duration.as_secs() + 60).unwrap_or(usize::MAX),
         ));
@@ -225,6 +231,8 @@ const VARS: &[&str] = &[
     "binlog_transaction_compression",
     "binlog_rows_query_log_events",
     "binlog_annotate_row_events",
+    "log_bin_compress",
+    "log_bin_compress_min_len",
 ];
 
 impl ServerInfo {
@@ -289,6 +297,33 @@ impl ServerInfo {
     /// Whether GTID-based resume is available.
     pub fn gtid_mode(&self) -> bool {
         self.gtid_executed.is_some()
+    }
+
+    /// The binlog compression settings found, in words: MariaDB's
+    /// `log_bin_compress` (per-event zlib, types 165-171) or MySQL's
+    /// `binlog_transaction_compression` (zstd transaction payloads). Both
+    /// are decoded; `validate` shows which one is in effect.
+    pub fn compression(&self) -> String {
+        let on = |name: &str| {
+            let v = self.var(name);
+            v.eq_ignore_ascii_case("ON") || v == "1"
+        };
+        match self.flavor {
+            Flavor::MariaDb if on("log_bin_compress") => format!(
+                "log_bin_compress=ON (events of {} bytes or more are zlib-compressed; decoded)",
+                self.var("log_bin_compress_min_len")
+            ),
+            Flavor::MariaDb => "log_bin_compress=OFF".to_string(),
+            Flavor::MySql if self.vars.contains_key("binlog_transaction_compression") => {
+                if on("binlog_transaction_compression") {
+                    "binlog_transaction_compression=ON (zstd transaction payloads; decoded)"
+                        .to_string()
+                } else {
+                    "binlog_transaction_compression=OFF".to_string()
+                }
+            }
+            Flavor::MySql => "no binlog compression (before MySQL 8.0.20)".to_string(),
+        }
     }
 
     /// Checks the binlog settings; returns warnings for what is merely
@@ -582,6 +617,44 @@ pub(crate) async fn current_position(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn info(flavor: Flavor, vars: &[(&str, &str)]) -> ServerInfo {
+        ServerInfo {
+            server: "db:3306".into(),
+            flavor,
+            version: String::new(),
+            vars: vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            end: BinlogPosition::new("b.000001", 4),
+            gtid_executed: None,
+        }
+    }
+
+    #[test]
+    fn compression_settings_are_reported() {
+        let maria = |v: &str| {
+            info(
+                Flavor::MariaDb,
+                &[("log_bin_compress", v), ("log_bin_compress_min_len", "256")],
+            )
+            .compression()
+        };
+        assert_eq!(
+            maria("ON"),
+            "log_bin_compress=ON (events of 256 bytes or more are zlib-compressed; decoded)"
+        );
+        assert_eq!(maria("OFF"), "log_bin_compress=OFF");
+        let mysql = |v: &[(&str, &str)]| info(Flavor::MySql, v).compression();
+        assert!(mysql(&[("binlog_transaction_compression", "ON")])
+            .starts_with("binlog_transaction_compression=ON"));
+        assert_eq!(
+            mysql(&[("binlog_transaction_compression", "OFF")]),
+            "binlog_transaction_compression=OFF"
+        );
+        assert!(mysql(&[]).contains("8.0.20"));
+    }
 
     #[test]
     fn retention_names_the_fix() {

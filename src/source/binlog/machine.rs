@@ -39,7 +39,21 @@
 //! again (same start or same GTID), its first `rows_events` rows events are
 //! passed on empty, undecoded, for the poller to count.
 //!
-//! Event types without a rule here all go through [`Machine::unhandled`].
+//! MariaDB with `log_bin_compress=ON` writes QUERY and rows events as their
+//! compressed twins (types 165-171, [`super::compressed`]); each is rebuilt
+//! as the ordinary event and goes through the same rules, keeping the
+//! compressed event's own position and size.
+//!
+//! Fail closed: every event type is either handled above, skipped on
+//! purpose (the list in [`Machine::feed`], each with why skipping it loses
+//! no change), or stops the poll with [`Error::UnsupportedEvent`] naming the
+//! type, the position and the fix ([`Machine::unhandled`]). The error comes
+//! before any step for that event, so the resume position never passes it.
+//! Stopped on purpose: INCIDENT (the server says changes may be missing
+//! from the log here), XA transactions (rows are logged at `XA PREPARE`,
+//! the outcome in a later group: publishing them could publish a rolled
+//! back transaction, holding them is unbounded), statement-format LOAD DATA
+//! events, and any type this version does not know.
 //!
 //! `mysql_common` panics on some malformed packets; reading each event's
 //! body runs under `catch_unwind` and becomes [`Error::Decode`] naming the
@@ -51,16 +65,13 @@ use std::sync::Arc;
 use mysql_common::binlog::consts::EventType;
 use mysql_common::binlog::events::{Event, EventData, RowsEventData};
 
-use super::super::server::Flavor;
+use super::super::server::{Flavor, MAX_PACKET};
 use super::super::SourceEvent;
+use super::compressed::{plain_type, uncompress_event};
+use super::event_types::{self, *};
 use crate::error::{Error, Result};
 use crate::model::{BinlogPosition, TxProgress};
 
-const MARIADB_ANNOTATE_ROWS: u8 = 160;
-const MARIADB_BINLOG_CHECKPOINT: u8 = 161;
-const MARIADB_GTID: u8 = 162;
-const MARIADB_GTID_LIST: u8 = 163;
-const MARIADB_START_ENCRYPTION: u8 = 164;
 /// `FL_STANDALONE` in MariaDB's GTID event flags.
 const MARIADB_FL_STANDALONE: u8 = 1;
 
@@ -155,6 +166,8 @@ pub(crate) struct Machine {
     resume: Option<TxProgress>,
     /// Rows events of the current transaction still to pass over undecoded.
     skip_rows_events: u64,
+    /// The most a compressed event may inflate to.
+    max_event_bytes: usize,
 }
 
 impl Machine {
@@ -178,7 +191,16 @@ impl Machine {
             payload: None,
             resume,
             skip_rows_events: 0,
+            max_event_bytes: MAX_PACKET,
         }
+    }
+
+    /// Another bound for inflating compressed events (the default is the
+    /// dump connection's `max_allowed_packet`).
+    #[cfg(test)]
+    pub(crate) fn with_max_event_bytes(mut self, n: usize) -> Self {
+        self.max_event_bytes = n;
+        self
     }
 
     /// The binlog file being read.
@@ -201,8 +223,8 @@ impl Machine {
     pub(crate) fn feed(&mut self, ev: &Event) -> Result<Vec<Step>> {
         let mut out = Vec::new();
         let h = ev.header();
-        let raw_type = h.event_type_raw();
-        if raw_type == EventType::HEARTBEAT_EVENT as u8 {
+        let mut raw_type = h.event_type_raw();
+        if raw_type == EventType::HEARTBEAT_EVENT as u8 || raw_type == HEARTBEAT_V2 {
             // Not a binlog event: the server saying it is alive.
             return Ok(out);
         }
@@ -218,6 +240,20 @@ impl Machine {
         let previous_end = std::mem::replace(&mut self.last_end, log_pos);
         let ts_sec = h.timestamp();
         let server_id = h.server_id();
+        let inflated;
+        let ev = match plain_type(raw_type) {
+            Some(plain) => {
+                // MariaDB's compressed twin of a QUERY or rows event: read
+                // it as the ordinary event, at the compressed one's position.
+                inflated = uncompress_event(ev, plain, self.max_event_bytes).map_err(|r| {
+                    let name = event_types::name(raw_type);
+                    self.decode_err(start, &format!("{name} ({raw_type}): {r}"))
+                })?;
+                raw_type = plain as u8;
+                &inflated
+            }
+            None => ev,
+        };
         match raw_type {
             MARIADB_GTID => {
                 let d = ev.data();
@@ -238,6 +274,12 @@ impl Machine {
                 out.push(Step::RowsQuery(Some(text.into())));
                 return Ok(out);
             }
+            // Skipped on purpose (MariaDB-only, no changes in them): the
+            // statement text when include.query is off; which files crash
+            // recovery needs; the GTID state at a file's start (each
+            // transaction carries its own GTID event); the start of binlog
+            // encryption (the dump thread decrypts before sending, so what
+            // follows arrives as plain events).
             MARIADB_ANNOTATE_ROWS
             | MARIADB_BINLOG_CHECKPOINT
             | MARIADB_GTID_LIST
@@ -291,11 +333,19 @@ impl Machine {
                     origin: origin(s),
                 };
                 match word.as_str() {
-                    "BEGIN" | "XA" if !self.in_tx => {
+                    "BEGIN" if !self.in_tx => {
                         self.begin(start, None, None, &mut out);
                         self.explicit_begin = true;
                     }
-                    "BEGIN" | "XA" => self.explicit_begin = true,
+                    "BEGIN" => self.explicit_begin = true,
+                    // `XA START` opens a group whose rows are logged at
+                    // `XA PREPARE`; whether they count is decided by a later
+                    // `XA COMMIT`/`XA ROLLBACK` group (MySQL 5.7.7+, MariaDB
+                    // 10.5+). Stopped here, before any of its rows.
+                    "XA" => {
+                        let stmt: Vec<&str> = sql.split_whitespace().take(2).collect();
+                        return Err(xa(self.pos(start), 2, &stmt.join(" ").to_ascii_uppercase()));
+                    }
                     "COMMIT" | "ROLLBACK" => self.commit(log_pos, ts_sec, &mut out),
                     _ if self.in_tx && !self.explicit_begin => {
                         // A DDL statement group ends at its query.
@@ -339,43 +389,68 @@ impl Machine {
             Some(EventData::RowsQueryEvent(q)) if self.include_query => {
                 out.push(Step::RowsQuery(Some(q.query().into_owned().into())));
             }
-            // Read on purpose and passed over: the file's header events, a
-            // server stop at the end of a file, statement texts not asked for.
+            // Skipped on purpose, because none of them carries a change:
+            // * FORMAT_DESCRIPTION, PREVIOUS_GTIDS: a file's header (the
+            //   stream reader keeps the format; each transaction carries
+            //   its own GTID);
+            // * STOP: the server stopped at the end of a file;
+            // * ROWS_QUERY: a statement text not asked for (include.query);
+            // * INTVAR, RAND, USER_VAR: context for the statement-format
+            //   QUERY that follows them (in ROW format, changes come as
+            //   rows events; the QUERY itself goes through the rules above);
+            // * IGNORABLE: by definition a replica may drop it;
+            // * TRANSACTION_CONTEXT, VIEW_CHANGE: Group Replication
+            //   certification and membership records, no rows.
             Some(
                 EventData::FormatDescriptionEvent(_)
                 | EventData::PreviousGtidsEvent(_)
                 | EventData::StopEvent
-                | EventData::RowsQueryEvent(_),
+                | EventData::RowsQueryEvent(_)
+                | EventData::IntvarEvent(_)
+                | EventData::RandEvent(_)
+                | EventData::UserVarEvent(_)
+                | EventData::IgnorableEvent(_)
+                | EventData::TransactionContextEvent(_)
+                | EventData::ViewChangeEvent(_),
             ) => self.advance(log_pos, ts_sec, &mut out),
-            unhandled => self.unhandled(
-                unhandled.as_ref(),
-                raw_type,
-                start,
-                log_pos,
-                ts_sec,
-                &mut out,
-            )?,
+            unhandled => return Err(self.unhandled(unhandled.as_ref(), raw_type, start)),
         }
         Ok(out)
     }
 
-    /// Every event type without a rule above: types the decoder does not
-    /// know (`None`) and known types this reader has no use for.
-    ///
-    /// Today they are passed over like header events (the position moves on
-    /// outside a transaction); failing closed (an error naming the type and
-    /// the position) is this one line.
-    fn unhandled(
-        &mut self,
-        _data: Option<&EventData<'static>>,
-        _raw_type: u8,
-        _start: u64,
-        log_pos: u64,
-        ts_sec: u32,
-        out: &mut Vec<Step>,
-    ) -> Result<()> {
-        self.advance(log_pos, ts_sec, out);
-        Ok(())
+    /// The error for every event type without a rule above: types the
+    /// decoder does not know (`None`) and known types that may carry changes
+    /// this reader cannot stream. Never passed over.
+    fn unhandled(&self, data: Option<&EventData<'static>>, raw_type: u8, start: u64) -> Error {
+        let position = self.pos(start).to_string();
+        let (reason, fix) = match data {
+            Some(EventData::IncidentEvent(i)) => (
+                format!(
+                    "the server reports an incident ({:?}: {:?}): changes may be missing from the binlog here",
+                    i.incident_type(),
+                    i.message()
+                ),
+                "find what happened on the server at that time; the captured tables must then be re-snapshotted (reset the connector's offset, snapshot.mode=initial)".to_string(),
+            ),
+            Some(EventData::XaPrepareLogEvent(_)) => {
+                return xa(self.pos(start), raw_type, "XA PREPARE");
+            }
+            Some(_) => (
+                "this event type can carry changes (statement-format LOAD DATA, pre-GA rows events) that binlog-poller does not decode".to_string(),
+                "set binlog_format=ROW for every session that writes captured tables (it is a session variable too), then reset the connector's offset past this event after checking what it changed".to_string(),
+            ),
+            None => (
+                "binlog-poller does not know this event type, and passing it over could lose changes".to_string(),
+                "use a binlog-poller release that supports this server version, or turn off the server feature that writes it".to_string(),
+            ),
+        };
+        Error::UnsupportedEvent {
+            code: raw_type,
+            name: event_types::name(raw_type),
+            position,
+            reason,
+            fix,
+        }
     }
 
     /// Outside a transaction, the log moved on to `log_pos`.
@@ -432,6 +507,17 @@ impl Machine {
             out.push(Step::RowsQuery(None));
         }
         out.push(Step::Emit(SourceEvent::Commit { next, ts_sec }));
+    }
+}
+
+/// The error for an XA transaction at `position` (`what`: its statement).
+fn xa(position: BinlogPosition, code: u8, what: &str) -> Error {
+    Error::UnsupportedEvent {
+        code,
+        name: event_types::name(code),
+        position: position.to_string(),
+        reason: format!("{what} is part of an XA transaction: its rows are logged when it is prepared, and only a later XA COMMIT or XA ROLLBACK says whether they happened, so they can be neither published nor passed over"),
+        fix: "do not use XA transactions on captured servers; after checking its outcome, reset the connector's offset past the transaction (and its XA COMMIT/ROLLBACK) and re-snapshot the tables it touched".to_string(),
     }
 }
 

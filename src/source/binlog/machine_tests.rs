@@ -5,10 +5,12 @@
 use std::io::Cursor;
 
 use mysql_common::binlog::consts::{BinlogVersion, EventType};
-use mysql_common::binlog::events::{Event, TransactionPayloadEvent};
+use mysql_common::binlog::events::{Event, TableMapEvent, TransactionPayloadEvent};
 use mysql_common::binlog::EventStreamReader;
 
 use super::*;
+use crate::model::Cell;
+use crate::source::decode::{cell_from_binlog, table_schema_from_tme};
 
 /// The events of a fixture, in the order the driver yields them: each packet
 /// through `EventStreamReader::read` (after the status byte), and the inner
@@ -445,4 +447,238 @@ fn rows_events_at_one_position_number_their_rows_on() {
     assert_eq!(n.first(&p(100), 1), 5);
     assert_eq!(n.first(&p(200), 4), 0, "a new position starts at 0");
     assert_eq!(n.first(&p(100), 1), 0);
+}
+
+/// The row images of a rows event, decoded as the poller does (schema from
+/// the table map, which the fixture's `binlog_row_metadata=FULL` makes whole).
+type Image = Option<Vec<Cell>>;
+
+fn decode(event: &RowsEventData<'static>, tme: &TableMapEvent<'static>) -> Vec<(Image, Image)> {
+    let schema = table_schema_from_tme(tme, None).unwrap();
+    let cells = |r: Option<mysql_common::binlog::row::BinlogRow>| {
+        r.map(|r| {
+            r.unwrap()
+                .into_iter()
+                .zip(&schema.columns)
+                .map(|(v, c)| cell_from_binlog(v, &c.ty).unwrap())
+                .collect::<Vec<_>>()
+        })
+    };
+    event
+        .rows(tme)
+        .map(|r| {
+            let (before, after) = r.unwrap();
+            (cells(before), cells(after))
+        })
+        .collect()
+}
+
+fn row(id: i64, v: &str, big: Option<&str>) -> Image {
+    Some(vec![
+        Cell::Int(id),
+        Cell::Text(v.into()),
+        big.map_or(Cell::Null, |b| Cell::Text(b.into())),
+    ])
+}
+
+/// `log_bin_compress=ON`: every rows event and the DDL arrive as MariaDB's
+/// compressed types (166-168, 165); each is decoded at its own position,
+/// and its rows are the ordinary event's rows.
+#[test]
+fn mariadb_compressed_events_are_decoded() {
+    let events = replay("mariadb_compressed.bin");
+    let types: Vec<u8> = events.iter().map(|e| e.header().event_type_raw()).collect();
+    for t in [165, 166, 167, 168] {
+        assert!(types.contains(&t), "the fixture has type {t}: {types:?}");
+    }
+    let mut m = Machine::new(Flavor::MariaDb, false, "mariadb-bin.000002".into(), None);
+    let steps = run(&mut m, &events);
+    let mut lines = lines(&steps);
+    let ddl = lines
+        .iter()
+        .position(|l| l.starts_with("statement"))
+        .unwrap();
+    assert!(
+        lines[ddl].starts_with(
+            "statement \"ALTER TABLE cap.c ADD COLUMN w INT NULL COMMENT 'a comment long enough"
+        ) && lines[ddl].ends_with("compressed '\" at mariadb-bin.000002:1756"),
+        "{}",
+        lines[ddl]
+    );
+    lines[ddl] = "statement ALTER at mariadb-bin.000002:1756".into();
+    expect(
+        &lines,
+        &[
+            "advance mariadb-bin.000002:4",
+            "advance mariadb-bin.000002:256",
+            "advance mariadb-bin.000002:299",
+            "advance mariadb-bin.000002:344",
+            "advance mariadb-bin.000002:389",
+            "begin mariadb-bin.000002:389 0-1-4",
+            "rows write table 18 at mariadb-bin.000002:575",
+            "commit mariadb-bin.000002:665",
+            "begin mariadb-bin.000002:665 0-1-5",
+            "rows write table 18 at mariadb-bin.000002:842",
+            "rows update table 18 at mariadb-bin.000002:1031",
+            "commit mariadb-bin.000002:1129",
+            "begin mariadb-bin.000002:1129 0-1-6",
+            "rows delete table 18 at mariadb-bin.000002:1292",
+            "commit mariadb-bin.000002:1382",
+            "begin mariadb-bin.000002:1382 0-1-7",
+            "rows write table 18 at mariadb-bin.000002:1606",
+            "commit mariadb-bin.000002:1714",
+            // QUERY_COMPRESSED with FL_STANDALONE: a DDL group.
+            "begin mariadb-bin.000002:1714 0-1-8",
+            "statement ALTER at mariadb-bin.000002:1756",
+            "commit mariadb-bin.000002:1937",
+        ],
+    );
+
+    // The rebuilt rows events decode to the rows the workload wrote.
+    let tme = events
+        .iter()
+        .find(|e| e.header().event_type_raw() == EventType::TABLE_MAP_EVENT as u8)
+        .unwrap()
+        .read_event::<TableMapEvent<'_>>()
+        .unwrap()
+        .into_owned();
+    let rows: Vec<_> = steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Rows { event, .. } => Some(decode(event, &tme)),
+            _ => None,
+        })
+        .collect();
+    let x300 = "x".repeat(300);
+    let y40 = "y".repeat(40);
+    assert_eq!(
+        rows,
+        vec![
+            vec![(None, row(1, "one", Some(&x300)))],
+            vec![(None, row(2, "two", Some("short")))],
+            vec![(row(2, "two", Some("short")), row(2, "TWO", Some("short")))],
+            vec![(row(1, "one", Some(&x300)), None)],
+            vec![
+                (None, row(3, "three", None)),
+                (None, row(4, "four", Some("f"))),
+                (None, row(5, "five", Some(&y40))),
+            ],
+        ]
+    );
+}
+
+#[test]
+fn compressed_events_inflate_within_a_bound() {
+    let events = replay("mariadb_compressed.bin");
+    // The first rows event holds a 300-byte value: above a 200-byte bound.
+    let mut m = Machine::new(Flavor::MariaDb, false, "mariadb-bin.000002".into(), None)
+        .with_max_event_bytes(200);
+    let first = events
+        .iter()
+        .position(|e| e.header().event_type_raw() == 166)
+        .unwrap();
+    run(&mut m, &events[..first]);
+    let e = m.feed(&events[first]).unwrap_err();
+    let text = e.to_string();
+    assert!(matches!(e, Error::Decode { .. }) && !e.is_retryable());
+    assert!(
+        text.contains("mariadb-bin.000002:575")
+            && text.contains("WRITE_ROWS_COMPRESSED_EVENT_V1 (166)")
+            && text.contains("above the 200-byte limit"),
+        "{text}"
+    );
+}
+
+/// A QUERY event body (post-header with no status variables, empty database).
+fn query_body(sql: &str) -> Vec<u8> {
+    let mut b = vec![0u8; 13];
+    b.push(0);
+    b.extend_from_slice(sql.as_bytes());
+    b
+}
+
+/// What the machine answers to one synthetic event after the fixture's
+/// header events (so the file is known and nothing is open).
+fn after_header(event: Event) -> Result<Vec<Step>> {
+    let events = replay("mariadb_gtid.bin");
+    let mut m = Machine::new(Flavor::MariaDb, false, "mariadb-bin.000002".into(), None);
+    run(&mut m, &events[..5]);
+    m.feed(&event)
+}
+
+fn unsupported(r: Result<Vec<Step>>) -> (u8, &'static str, String, String) {
+    match r {
+        Err(e @ Error::UnsupportedEvent { .. }) => {
+            assert!(!e.is_retryable());
+            let text = e.to_string();
+            let Error::UnsupportedEvent {
+                code,
+                name,
+                position,
+                ..
+            } = e
+            else {
+                unreachable!()
+            };
+            (code, name, position, text)
+        }
+        other => panic!("expected the fail-closed error, got {other:?}"),
+    }
+}
+
+#[test]
+fn unknown_event_types_stop_the_poll() {
+    // 172 is past every type MySQL 9.x and MariaDB 11.x define today.
+    let (code, name, position, text) = unsupported(after_header(synthetic(172, 1000, b"????")));
+    assert_eq!((code, position.as_str()), (172, "mariadb-bin.000002:977"));
+    assert_eq!(name, "an event type this version does not know");
+    assert!(
+        text.contains("(type 172) at mariadb-bin.000002:977")
+            && text.contains("checkpoint was not moved past it")
+            && text.contains("use a binlog-poller release"),
+        "{text}"
+    );
+    // Known to the decoder but possibly carrying changes: statement-format LOAD DATA.
+    let (code, name, _, text) = unsupported(after_header(synthetic(17, 1000, &[0; 8])));
+    assert_eq!((code, name), (17, "BEGIN_LOAD_QUERY_EVENT"));
+    assert!(text.contains("binlog_format=ROW"), "{text}");
+}
+
+#[test]
+fn incidents_and_xa_transactions_stop_the_poll() {
+    // INCIDENT LOST_EVENTS (1) with its message.
+    let mut body = vec![1, 0, 4];
+    body.extend_from_slice(b"lost");
+    let (code, name, position, text) = unsupported(after_header(synthetic(26, 1000, &body)));
+    assert_eq!((code, name), (26, "INCIDENT_EVENT"));
+    assert_eq!(
+        position,
+        format!("mariadb-bin.000002:{}", 1000 - 19 - body.len())
+    );
+    assert!(
+        text.contains("lost") && text.contains("re-snapshotted"),
+        "{text}"
+    );
+
+    // XA START: stopped before any of the transaction's rows.
+    let xa_start = synthetic(2, 1000, &query_body("XA START X'01',X'',1"));
+    let (code, name, _, text) = unsupported(after_header(xa_start));
+    assert_eq!((code, name), (2, "QUERY_EVENT"));
+    assert!(
+        text.contains("XA START is part of an XA transaction"),
+        "{text}"
+    );
+    let (code, name, _, _) = unsupported(after_header(synthetic(38, 1000, &[0; 12])));
+    assert_eq!((code, name), (38, "XA_PREPARE_LOG_EVENT"));
+}
+
+#[test]
+fn events_skipped_on_purpose_only_move_the_position() {
+    // MySQL 8.0.26+'s HEARTBEAT_V2 is not a binlog event at all.
+    assert!(after_header(synthetic(41, 0, &[0; 8])).unwrap().is_empty());
+    // INTVAR (INSERT_ID = 7): context for a statement-format QUERY.
+    let mut body = vec![2];
+    body.extend_from_slice(&7u64.to_le_bytes());
+    let steps = after_header(synthetic(5, 1000, &body)).unwrap();
+    assert_eq!(lines(&steps), ["advance mariadb-bin.000002:1000"]);
 }

@@ -16,6 +16,8 @@
 //! `catch_unwind` and becomes [`Error::Decode`] naming the position, instead
 //! of a crashed Lambda.
 
+mod compressed;
+mod event_types;
 mod machine;
 
 use std::collections::{HashMap, VecDeque};
