@@ -245,6 +245,34 @@ impl OffsetStore for DynamoDbStore {
         }
     }
 
+    async fn renew(&self, lease: &Lease, ttl: Duration) -> Result<()> {
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("connector", s(&self.connector))
+            .update_expression("SET lease_expires_ms = :exp")
+            .condition_expression("epoch = :e AND lease_owner = :o")
+            .expression_attribute_values(":exp", n(now_ms() + ttl.as_millis() as u64))
+            .expression_attribute_values(":e", n(lease.epoch))
+            .expression_attribute_values(":o", s(&lease.owner))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(Error::Fenced {
+                    connector: self.connector.clone(),
+                    epoch: lease.epoch,
+                })
+            }
+            Err(e) => Err(self.sdk_err("renew the lease", e)),
+        }
+    }
+
     async fn release(&self, lease: &Lease) -> Result<()> {
         let res = self
             .client

@@ -13,7 +13,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::{acquire_in, commit_in, release_in, Acquire, Lease, OffsetStore, StoredState};
+use super::{
+    acquire_in, commit_in, release_in, renew_in, Acquire, Lease, OffsetStore, StoredState,
+};
 use crate::error::{Error, Result};
 use crate::model::Checkpoint;
 
@@ -112,6 +114,15 @@ impl OffsetStore for FileStore {
         let connector = self.connector.clone();
         self.with_state(|s| {
             let r = commit_in(s, &connector, lease, cp, ttl);
+            let ok = r.is_ok();
+            (r, ok)
+        })?
+    }
+
+    async fn renew(&self, lease: &Lease, ttl: Duration) -> Result<()> {
+        let connector = self.connector.clone();
+        self.with_state(|s| {
+            let r = renew_in(s, &connector, lease, ttl);
             let ok = r.is_ok();
             (r, ok)
         })?

@@ -95,6 +95,10 @@ pub trait OffsetStore: Send + Sync {
         checkpoint: &Checkpoint,
         ttl: Duration,
     ) -> impl Future<Output = Result<()>> + Send;
+    /// Extends `lease` by `ttl` from now if it is still ours
+    /// ([`crate::Error::Fenced`] otherwise), without touching the
+    /// checkpoint: a poll renews its short lease while it works.
+    fn renew(&self, lease: &Lease, ttl: Duration) -> impl Future<Output = Result<()>> + Send;
     /// Gives the lease up (if still ours).
     fn release(&self, lease: &Lease) -> impl Future<Output = Result<()>> + Send;
     /// Reads the stored state without taking the lease.
@@ -185,6 +189,24 @@ pub(crate) fn commit_in(
     }
 }
 
+pub(crate) fn renew_in(
+    state: &mut Option<StoredState>,
+    connector: &str,
+    lease: &Lease,
+    ttl: Duration,
+) -> Result<()> {
+    match state {
+        Some(s) if s.owned_by(lease) => {
+            s.expires_ms = now_ms() + ttl.as_millis() as u64;
+            Ok(())
+        }
+        _ => Err(Error::Fenced {
+            connector: connector.to_string(),
+            epoch: lease.epoch,
+        }),
+    }
+}
+
 pub(crate) fn release_in(state: &mut Option<StoredState>, lease: &Lease) -> bool {
     match state {
         Some(s) if s.owned_by(lease) => {
@@ -206,6 +228,11 @@ impl OffsetStore for MemoryStore {
     async fn commit(&self, lease: &Lease, cp: &Checkpoint, ttl: Duration) -> Result<()> {
         let mut s = self.state.lock().map_err(|_| poisoned())?;
         commit_in(&mut s, "memory", lease, cp, ttl)
+    }
+
+    async fn renew(&self, lease: &Lease, ttl: Duration) -> Result<()> {
+        let mut s = self.state.lock().map_err(|_| poisoned())?;
+        renew_in(&mut s, "memory", lease, ttl)
     }
 
     async fn release(&self, lease: &Lease) -> Result<()> {
@@ -281,6 +308,13 @@ impl OffsetStore for AnyStore {
         match self {
             AnyStore::DynamoDb(s) => s.commit(lease, cp, ttl).await,
             AnyStore::File(s) => s.commit(lease, cp, ttl).await,
+        }
+    }
+
+    async fn renew(&self, lease: &Lease, ttl: Duration) -> Result<()> {
+        match self {
+            AnyStore::DynamoDb(s) => s.renew(lease, ttl).await,
+            AnyStore::File(s) => s.renew(lease, ttl).await,
         }
     }
 

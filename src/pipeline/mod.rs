@@ -55,7 +55,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Instant;
 
-pub use options::{PollOptions, PollStatus, PollSummary};
+pub use options::{PollOptions, PollStatus, PollSummary, LEASE_TTL};
 pub(crate) use plan::queue;
 pub(crate) use streamer::now_us;
 pub(crate) use streamer::Streamer;
@@ -152,13 +152,48 @@ where
             });
         }
     };
-    let result = poll_with_lease(config, db, connect_sink, store, &lease, opts).await;
+    let work = poll_with_lease(config, db, connect_sink, store, &lease, opts);
+    let result = tokio::select! {
+        r = work => r,
+        // Only ends when the lease could not be renewed: the work stops
+        // there, unpublished records are re-read by the next owner.
+        e = renew_while_working(store, &lease, opts.lease_ttl) => Err(e),
+    };
     if let Err(e) = store.release(&lease).await {
         tracing::warn!(error = %e, "could not release the lease; it expires by itself");
     }
     let mut summary = result?;
     summary.connector = config.name.clone();
     Ok(summary)
+}
+
+/// Renews `lease` every third of `ttl` until a renewal fails, and returns
+/// that failure ([`crate::Error::Fenced`] when another poller took over). A
+/// failed renewal is retried until the lease would have expired, so one
+/// slow store call does not end a healthy poll.
+async fn renew_while_working<O: OffsetStore>(
+    store: &O,
+    lease: &Lease,
+    ttl: std::time::Duration,
+) -> crate::Error {
+    let every = ttl / 3;
+    let mut renewed = Instant::now();
+    loop {
+        tokio::time::sleep(every).await;
+        match tokio::time::timeout(every, store.renew(lease, ttl)).await {
+            Ok(Ok(())) => renewed = Instant::now(),
+            Ok(Err(e @ crate::Error::Fenced { .. })) => return e,
+            Ok(Err(e)) if renewed.elapsed() + every >= ttl => return e,
+            Ok(Err(e)) => tracing::warn!(error = %e, "lease renewal failed; retrying"),
+            Err(_) if renewed.elapsed() + every >= ttl => {
+                return crate::Error::Timeout {
+                    what: format!("renewing the lease on {}", store.describe()),
+                    limit: every,
+                }
+            }
+            Err(_) => tracing::warn!("lease renewal timed out; retrying"),
+        }
+    }
 }
 
 async fn poll_with_lease<D, K, F, Fut, O>(

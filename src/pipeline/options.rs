@@ -9,6 +9,12 @@ use serde::Serialize;
 
 use crate::config::{Config, FailureMode};
 
+/// How long a lease lasts unless renewed. A poll renews it every third of
+/// that while it works (`pipeline::poll`), so a live poller keeps it
+/// however long its sends take, and a poller that died (SIGKILL, a frozen
+/// Lambda) is replaced within this time, not after its whole budget.
+pub const LEASE_TTL: Duration = Duration::from_secs(10);
+
 /// Bounds and batching of one poll.
 #[derive(Debug, Clone)]
 pub struct PollOptions {
@@ -20,7 +26,8 @@ pub struct PollOptions {
     pub max_batch_bytes: usize,
     /// Longest time between checkpoints inside the poll.
     pub flush_interval: Duration,
-    /// Lease duration; each checkpoint extends it.
+    /// Lease duration ([`LEASE_TTL`]); renewed while the poll works, and by
+    /// each checkpoint.
     pub lease_ttl: Duration,
     /// Emit a heartbeat at most this often (`heartbeat.interval.ms`).
     pub heartbeat_interval: Option<Duration>,
@@ -50,9 +57,7 @@ impl PollOptions {
             max_batch_records: config.max_batch_records,
             max_batch_bytes: 16 << 20,
             flush_interval: config.offset_flush_interval,
-            // Long enough to cover the poll and its last send; short enough that a
-            // crashed poller's lease frees up soon after its deadline.
-            lease_ttl: total + config.kafka_timeout + Duration::from_secs(5),
+            lease_ttl: LEASE_TTL,
             heartbeat_interval: config.heartbeat_interval,
             read_deadline: deadline - reserve,
             hard_deadline: deadline,

@@ -263,6 +263,10 @@ impl OffsetStore for DiesBeforeCheckpoint {
         self.inner.commit(lease, cp, ttl).await
     }
 
+    async fn renew(&self, lease: &Lease, ttl: Duration) -> Result<()> {
+        self.inner.renew(lease, ttl).await
+    }
+
     async fn release(&self, lease: &Lease) -> Result<()> {
         self.inner.release(lease).await
     }
@@ -322,4 +326,64 @@ async fn run_on<O: OffsetStore>(
     let opts = PollOptions::from_config(cfg, Instant::now() + Duration::from_secs(30));
     let mut db = db.clone();
     poll(cfg, &mut db, move || async move { Ok(sink) }, store, &opts).await
+}
+
+/// A sink whose every send takes `delay`.
+struct SlowSink<'a> {
+    inner: &'a mut MemorySink,
+    delay: Duration,
+}
+
+impl Sink for SlowSink<'_> {
+    async fn send(&mut self, records: Vec<Record>) -> Result<()> {
+        tokio::time::sleep(self.delay).await;
+        self.inner.send(records).await
+    }
+}
+
+/// Issue 13, finding 7: leases are short and renewed while a poll works.
+/// A poll whose sends take longer than the lease keeps it (a second poller
+/// finds it held); a poller that died frees it within the lease time, not
+/// after its whole budget.
+#[tokio::test]
+async fn a_working_poll_renews_its_short_lease() {
+    let db = database(3);
+    let cfg = config(10, None);
+    let store = MemoryStore::default();
+    let mut sink = MemorySink::default();
+    let mut opts = PollOptions::from_config(&cfg, Instant::now() + Duration::from_secs(30));
+    opts.lease_ttl = Duration::from_millis(300);
+    let slow = SlowSink {
+        inner: &mut sink,
+        delay: Duration::from_millis(1200),
+    };
+    let mut mdb = db.clone();
+    let work = poll(
+        &cfg,
+        &mut mdb,
+        move || async move { Ok(slow) },
+        &store,
+        &opts,
+    );
+    let other = async {
+        // Four lease lengths into the one slow send.
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        store
+            .acquire("other", Duration::from_secs(1))
+            .await
+            .unwrap()
+    };
+    let (summary, other) = tokio::join!(work, other);
+    assert!(
+        matches!(other, Acquire::Held { .. }),
+        "the lease was renewed while the poll worked: {other:?}"
+    );
+    assert_eq!(summary.unwrap().snapshot_rows, 3);
+    assert_eq!(trace(&sink.records), ["r:1", "r:2", "r!:3"]);
+
+    // The lease a poll takes lasts LEASE_TTL, whatever its budget: a dead
+    // poller blocks the next one for at most that long.
+    let long = PollOptions::from_config(&cfg, Instant::now() + Duration::from_secs(900));
+    assert_eq!(long.lease_ttl, LEASE_TTL);
+    assert!(LEASE_TTL <= Duration::from_secs(10));
 }
