@@ -18,9 +18,13 @@ use std::time::Duration;
 use common::*;
 use serde_json::{json, Value};
 
-fn start(s: &Services, config: &Path, port: u16, log: &Path) -> Procs {
+fn start(s: &Services, config: &Path, port: u16, log: &Path, env: &[(&str, &str)]) -> Procs {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let function = root.join("target/debug/poller");
+    // The target directory cargo built into (`CARGO_TARGET_DIR` when set).
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let function = target.join("debug/poller");
     assert!(
         function.exists(),
         "{} is missing: run `cargo build -p poller` (scripts/test.sh does)",
@@ -57,6 +61,7 @@ fn start(s: &Services, config: &Path, port: u16, log: &Path) -> Procs {
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
         .env("BINLOG_POLLER_CONFIG_FILE", config)
         .env("BINLOG_POLLER_DEADLINE_MARGIN_MS", "500")
+        .envs(env.iter().copied())
         .stdout(out.try_clone().unwrap())
         .stderr(out)
         .stdin(Stdio::null())
@@ -123,7 +128,7 @@ async fn function_under_the_runtime_emulator_polls_snapshots_and_reports() {
     let config = c.config_file();
     let port = free_port();
     let log = c.dir.join("watch.log");
-    let _procs = start(&s, &config, port, &log);
+    let _procs = start(&s, &config, port, &log, &[]);
 
     // The schedule: the initial snapshot, then a change from the binlog.
     let first = invoke(&s, port, &scheduled_event()).expect("scheduled poll");
@@ -221,4 +226,81 @@ async fn function_under_the_runtime_emulator_polls_snapshots_and_reports() {
         .count();
     assert_eq!(summaries, 7, "{text}");
     assert!(!text.contains("\"bb\""), "no row values in the logs");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_misconfigured_function_answers_non_retryable_and_shows_no_secret() {
+    let Some(s) = Services::get() else { return };
+    let db = s.server(Flavor::MariaDb);
+    let sm = {
+        let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(s.aws())
+            .region(aws_config::Region::new("us-east-1"))
+            .load()
+            .await;
+        aws_sdk_secretsmanager::Client::new(&conf)
+    };
+    let secret = unique("bp-lambda-bad");
+    let user = unique("cdc-user-xq");
+    sm.create_secret()
+        .name(&secret)
+        .secret_string(json!({ "username": user }).to_string())
+        .send()
+        .await
+        .expect("create secret in moto");
+    // The port is the secret's user name (its problem quotes the value),
+    // and one key is misspelt.
+    let reference = format!("${{secretsmanager:{secret}#username}}");
+    let c = Connector::new(&s, &db, "lambdabad")
+        .await
+        .with("database.user", &reference)
+        .with("database.port", &reference)
+        .with("database.hostnam", "typo");
+    let config = c.config_file();
+    let port = free_port();
+    let log = c.dir.join("watch.log");
+    let _procs = start(
+        &s,
+        &config,
+        port,
+        &log,
+        &[("AWS_ENDPOINT_URL_SECRETS_MANAGER", s.aws())],
+    );
+
+    // The function registered with the runtime and answers each invocation.
+    for payload in [scheduled_event(), json!({"action": "status"})] {
+        let err = invoke(&s, port, &payload).expect_err("a misconfigured function fails");
+        assert_eq!(err["errorType"], "NonRetryable", "{err}");
+        let message = err["errorMessage"].as_str().unwrap();
+        assert!(
+            message.contains("unknown key \"database.hostnam\"")
+                && message.contains("database.port"),
+            "{err}"
+        );
+        assert!(!message.contains(&user), "{err}");
+    }
+
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        !text.contains(&user),
+        "a secret in the function's output: {text}"
+    );
+    let summaries: Vec<Value> = text
+        .lines()
+        .filter(|l| l.contains("\"invocation finished\""))
+        .map(|l| serde_json::from_str(&l[l.find('{').unwrap()..]).expect("summary is JSON"))
+        .collect();
+    assert_eq!(summaries.len(), 2, "{text}");
+    for line in &summaries {
+        assert_eq!(line["outcome"], "error", "{line}");
+        assert_eq!(line["retryable"], false, "{line}");
+        assert_eq!(line["connector"], c.name.as_str(), "{line}");
+    }
+    let failed = text
+        .lines()
+        .filter(|l| l.contains("\"_aws\""))
+        .map(|l| serde_json::from_str::<Value>(&l[l.find('{').unwrap()..]).expect("EMF is JSON"))
+        .filter(|emf| emf["FailedPolls"] == 1.0 && emf["Connector"] == c.name.as_str())
+        .count();
+    assert_eq!(failed, 2, "one FailedPolls per invocation: {text}");
 }

@@ -85,6 +85,34 @@ pub fn redact(text: &str) -> String {
     }
 }
 
+/// The text of a panic's payload (`panic!("...")` gives a `&str` or a
+/// `String`; anything else has no text), unredacted: pass it through
+/// [`redact`] before printing it.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(a panic without a message)".to_string()
+    }
+}
+
+/// Replaces the standard panic hook, which prints the panic message as is
+/// to stderr (an `unwrap` of an error can quote a secret), with one that
+/// logs it redacted: one error line with the message and the location.
+pub fn redact_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = redact(&panic_message(info.payload()));
+        let at = info.location().map(|l| l.to_string()).unwrap_or_default();
+        if tracing::dispatcher::has_been_set() {
+            tracing::error!(panic = %message, at, "panicked");
+        } else {
+            eprintln!("panicked at {at}: {message}");
+        }
+    }));
+}
+
 /// Whether `text` references Secrets Manager at all (then a client is needed).
 pub fn has_references(text: &str) -> bool {
     text.contains(PREFIX)
