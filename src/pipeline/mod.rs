@@ -233,5 +233,9 @@ where
     let mut st = Streamer::new(&mut sink, store, lease, &mut encoder, start, opts);
     st.commit_if_fresh().await?;
     interleave::run(config, db, &mut st, &info, opts).await?;
-    st.finish().await
+    let summary = st.finish().await?;
+    if config.snapshot_mode == SnapshotMode::Always {
+        plan::always_snapshot_committed();
+    }
+    Ok(summary)
 }

@@ -1,7 +1,7 @@
 //! Planning a poll: where it starts and which snapshots it owes, from the
 //! stored checkpoint, `snapshot.mode` and the table filters.
 
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::config::{Config, SnapshotMode, TableFilter};
 use crate::error::{Error, Result};
@@ -9,8 +9,22 @@ use crate::model::{Checkpoint, SnapshotState, SnapshotTable};
 use crate::offsets::Lease;
 use crate::source::{Database, ServerInfo};
 
-/// Set once per process for `snapshot.mode=always`.
-static ALWAYS_SNAPSHOT_QUEUED: OnceLock<()> = OnceLock::new();
+/// Set once per process for `snapshot.mode=always`, once a poll that
+/// queued the snapshot succeeded: its checkpoint holds the queue then. A
+/// poll that fails before leaves it unset, so the next poll queues again.
+static ALWAYS_SNAPSHOT_QUEUED: AtomicBool = AtomicBool::new(false);
+
+/// `snapshot.mode=always`: this process's snapshot is in a committed
+/// checkpoint.
+pub(super) fn always_snapshot_committed() {
+    ALWAYS_SNAPSHOT_QUEUED.store(true, Ordering::Relaxed);
+}
+
+/// As a new process: `snapshot.mode=always` snapshots again.
+#[cfg(test)]
+pub(super) fn forget_always_snapshot() {
+    ALWAYS_SNAPSHOT_QUEUED.store(false, Ordering::Relaxed);
+}
 
 /// Captured tables a snapshot reads, `(db, table)`.
 fn snapshot_tables(
@@ -118,7 +132,7 @@ pub(super) async fn plan_start<D: Database>(
         }
         if mode == SnapshotMode::Always
             && lease.checkpoint.is_some()
-            && ALWAYS_SNAPSHOT_QUEUED.set(()).is_ok()
+            && !ALWAYS_SNAPSHOT_QUEUED.load(Ordering::Relaxed)
         {
             let state = start.snapshot.get_or_insert_with(SnapshotState::default);
             queue(state, snapshot_tables(config, &all, &config.filter), false);

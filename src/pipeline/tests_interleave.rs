@@ -16,11 +16,15 @@ use crate::sink::MemorySink;
 use crate::source::{MemoryDatabase, RowWrite};
 
 fn config(chunk: usize, max_events: Option<u64>) -> Config {
+    config_with(chunk, max_events, "initial")
+}
+
+fn config_with(chunk: usize, max_events: Option<u64>, snapshot_mode: &str) -> Config {
     let mut c = serde_json::json!({"name": "mem", "config": {
         "database.hostname": "memory", "database.user": "u", "topic.prefix": "p",
         "kafka.bootstrap.servers": "memory:9092", "offset.storage.file.filename": "/dev/null",
         "key.converter.schemas.enable": "false", "value.converter.schemas.enable": "false",
-        "snapshot.fetch.size": chunk.to_string(),
+        "snapshot.fetch.size": chunk.to_string(), "snapshot.mode": snapshot_mode,
     }});
     if let Some(m) = max_events {
         c["config"]["poll.max.events"] = m.to_string().into();
@@ -386,4 +390,28 @@ async fn a_working_poll_renews_its_short_lease() {
     let long = PollOptions::from_config(&cfg, Instant::now() + Duration::from_secs(900));
     assert_eq!(long.lease_ttl, LEASE_TTL);
     assert!(LEASE_TTL <= Duration::from_secs(10));
+}
+
+/// `snapshot.mode=always` snapshots again once per process. A poll of a new
+/// process that queues that snapshot and fails before its checkpoint must
+/// not use it up: the next poll queues it again.
+#[tokio::test]
+async fn snapshot_mode_always_survives_a_failed_first_poll() {
+    let db = database(2);
+    let cfg = config_with(10, None, "always");
+    let (mut sink, store) = (MemorySink::default(), MemoryStore::default());
+    // The connector's first poll: the initial snapshot, as with `initial`.
+    run(&db, &mut sink, &store, &cfg).await.unwrap();
+    assert_eq!(trace(&sink.records), ["r:1", "r!:2"]);
+    // A poll of a restarted process queues the snapshot again, and fails.
+    plan::forget_always_snapshot();
+    sink.fail_with = Some("broker gone".into());
+    run(&db, &mut sink, &store, &cfg).await.unwrap_err();
+    sink.fail_with = None;
+    run(&db, &mut sink, &store, &cfg).await.unwrap();
+    assert_eq!(trace(&sink.records), ["r:1", "r!:2", "r:1", "r:2"]);
+    // Once a poll with it succeeded, later polls of this process stream.
+    db.write("d", "t", vec![insert(3)]);
+    run(&db, &mut sink, &store, &cfg).await.unwrap();
+    assert_eq!(trace(&sink.records)[4..], ["c:3"]);
 }
