@@ -23,6 +23,9 @@ use std::collections::HashMap;
 use super::options::PollOptions;
 use super::streamer::{Pump, Streamer};
 use crate::config::{Config, SnapshotMode};
+use std::time::Instant;
+
+use super::bounded;
 use crate::error::Result;
 use crate::model::BinlogPosition;
 use crate::offsets::OffsetStore;
@@ -40,10 +43,17 @@ pub(super) async fn run<D: Database, K: Sink, O: OffsetStore>(
     opts: &PollOptions,
 ) -> Result<()> {
     if st.snapshot().is_some() {
-        let mut reader = db.chunk_reader().await?;
-        let result = snapshot_chunks(config, db, &mut reader, st, info, opts).await;
-        reader.close().await;
-        result?;
+        let mut reader = bounded(opts, "connecting the snapshot reader", db.chunk_reader()).await?;
+        match snapshot_chunks(config, db, &mut reader, st, info, opts).await {
+            Ok(Chunks::Done) => reader.close().await,
+            // The reader is in the middle of a query: dropped, not closed.
+            // Closing its connection ends its table lock on the server.
+            Ok(Chunks::ReaderStuck) => drop(reader),
+            Err(e) => {
+                reader.close().await;
+                return Err(e);
+            }
+        }
     }
     let stop_after_snapshot = config.snapshot_mode == SnapshotMode::InitialOnly
         && st.initial_snapshot_done()
@@ -54,6 +64,14 @@ pub(super) async fn run<D: Database, K: Sink, O: OffsetStore>(
     Ok(())
 }
 
+/// How the snapshot part of a poll ended.
+enum Chunks {
+    /// Done for this poll (snapshot complete, budget, lock not granted).
+    Done,
+    /// A table lookup or chunk read did not answer before the read deadline.
+    ReaderStuck,
+}
+
 async fn snapshot_chunks<D: Database, K: Sink, O: OffsetStore>(
     config: &Config,
     db: &mut D,
@@ -61,7 +79,7 @@ async fn snapshot_chunks<D: Database, K: Sink, O: OffsetStore>(
     st: &mut Streamer<'_, K, O>,
     info: &ServerInfo,
     opts: &PollOptions,
-) -> Result<()> {
+) -> Result<Chunks> {
     let mut tables: HashMap<(String, String), Option<TableInfo>> = HashMap::new();
     while st.can_continue() {
         let Some(front) = st.snapshot().and_then(|s| s.tables.first()).cloned() else {
@@ -69,8 +87,13 @@ async fn snapshot_chunks<D: Database, K: Sink, O: OffsetStore>(
         };
         let key = (front.db.clone(), front.table.clone());
         if !tables.contains_key(&key) {
-            let t = reader.table(&front.db, &front.table).await?;
-            tables.insert(key.clone(), t);
+            let left = opts.read_deadline.saturating_duration_since(Instant::now());
+            let Ok(t) = tokio::time::timeout(left, reader.table(&front.db, &front.table)).await
+            else {
+                tracing::warn!(db = %front.db, table = %front.table, "the table's metadata did not arrive before the read deadline; the snapshot goes on next poll");
+                return Ok(Chunks::ReaderStuck);
+            };
+            tables.insert(key.clone(), t?);
         }
         let Some(table) = tables.get(&key).cloned().flatten() else {
             st.skip_snapshot_table();
@@ -88,15 +111,19 @@ async fn snapshot_chunks<D: Database, K: Sink, O: OffsetStore>(
         let select_override = config
             .snapshot_overrides
             .get(&format!("{}.{}", front.db, front.table));
-        let Some(chunk) = reader
-            .read_chunk(
-                &table,
-                front.cursor.as_deref(),
-                config.snapshot_chunk_size,
-                select_override.map(String::as_str),
-            )
-            .await?
-        else {
+        let left = opts.read_deadline.saturating_duration_since(Instant::now());
+        let read = reader.read_chunk(
+            &table,
+            front.cursor.as_deref(),
+            config.snapshot_chunk_size,
+            select_override.map(String::as_str),
+        );
+        let Ok(read) = tokio::time::timeout(left, read).await else {
+            // Nothing of the chunk is in the stream: it is read again next poll.
+            tracing::warn!(db = %front.db, table = %front.table, "a snapshot chunk did not arrive before the read deadline; it is read again next poll");
+            return Ok(Chunks::ReaderStuck);
+        };
+        let Some(chunk) = read? else {
             // Lock not granted in time: stream now, retry the chunk next poll.
             break;
         };
@@ -110,7 +137,7 @@ async fn snapshot_chunks<D: Database, K: Sink, O: OffsetStore>(
         }
         st.emit_chunk(&table.schema, chunk).await?;
     }
-    Ok(())
+    Ok(Chunks::Done)
 }
 
 /// Opens a dump where the streamer's checkpoint resumes and pumps it (up to

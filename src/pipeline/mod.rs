@@ -62,7 +62,7 @@ pub(crate) use streamer::Streamer;
 
 use crate::config::{Config, SnapshotMode};
 use crate::encode::{EncoderOptions, EventEncoder};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::offsets::{new_owner_id, Acquire, Lease, OffsetStore};
 use crate::sink::{KafkaSettings, KafkaSink, Sink};
 use crate::source::{Database, MySqlDatabase};
@@ -211,11 +211,23 @@ where
     Fut: Future<Output = Result<K>>,
     O: OffsetStore,
 {
-    let info = db.server_info().await?;
+    // Planning waits at most until the read deadline, so a stuck metadata
+    // query leaves the final publish and commit their reserve.
+    let info = bounded(
+        opts,
+        "reading the server's settings and binlog position",
+        db.server_info(),
+    )
+    .await?;
     for w in info.check(config.include_query)? {
         tracing::warn!(server = %info.server, "{w}");
     }
-    let start = plan::plan_start(config, lease, &info, db).await?;
+    let start = bounded(
+        opts,
+        "planning the poll (binlog files, tables to snapshot)",
+        plan::plan_start(config, lease, &info, db),
+    )
+    .await?;
     db.end_planning().await;
     if config.snapshot_mode == SnapshotMode::InitialOnly
         && start.initial_snapshot_done
@@ -238,4 +250,20 @@ where
         plan::always_snapshot_committed();
     }
     Ok(summary)
+}
+
+/// `fut`, or [`Error::Timeout`] naming `what` once the read deadline passed.
+pub(super) async fn bounded<T>(
+    opts: &PollOptions,
+    what: &str,
+    fut: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    let limit = opts.read_deadline.saturating_duration_since(Instant::now());
+    match tokio::time::timeout(limit, fut).await {
+        Ok(r) => r,
+        Err(_) => Err(Error::Timeout {
+            what: what.into(),
+            limit,
+        }),
+    }
 }

@@ -224,7 +224,22 @@ impl<'a, K: Sink, O: OffsetStore> Streamer<'a, K, O> {
             if !self.can_continue() {
                 return Ok(Pump::Deadline);
             }
-            let Some(ev) = source.next().await? else {
+            // The source bounds its reads by the read deadline, but not the
+            // metadata queries behind a decode (information_schema, SHOW
+            // BINLOG EVENTS): a stuck one ends the read here. What was
+            // applied stands; the event being handled is read again by the
+            // next poll.
+            let left = self
+                .opts
+                .read_deadline
+                .saturating_duration_since(Instant::now());
+            let Ok(next) = tokio::time::timeout(left, source.next()).await else {
+                tracing::warn!(
+                    "the binlog source did not answer before the read deadline; ending the read"
+                );
+                return Ok(Pump::Deadline);
+            };
+            let Some(ev) = next? else {
                 if source.reached_end() {
                     self.summary.caught_up = true;
                     return Ok(Pump::End);

@@ -415,3 +415,56 @@ async fn snapshot_mode_always_survives_a_failed_first_poll() {
     run(&db, &mut sink, &store, &cfg).await.unwrap();
     assert_eq!(trace(&sink.records)[4..], ["c:3"]);
 }
+
+/// A poll with a short budget against `db`, which must end (one way or
+/// another) within its budget plus a second.
+async fn run_briefly(
+    db: &MemoryDatabase,
+    sink: &mut MemorySink,
+    store: &MemoryStore,
+    cfg: &Config,
+) -> Result<PollSummary> {
+    let budget = Duration::from_secs(2);
+    let opts = PollOptions::from_config(cfg, Instant::now() + budget);
+    let mut db = db.clone();
+    let started = Instant::now();
+    let work = poll(cfg, &mut db, move || async move { Ok(sink) }, store, &opts);
+    let r = tokio::time::timeout(budget + Duration::from_secs(1), work)
+        .await
+        .expect("the poll ended within its budget");
+    assert!(started.elapsed() < budget + Duration::from_millis(500));
+    r
+}
+
+/// A chunk read that never answers (a lock or a query that hangs) ends the
+/// snapshot part at the read deadline: nothing of it is published, the
+/// cursor stays, the poll checkpoints and returns.
+#[tokio::test]
+async fn a_stuck_chunk_read_ends_at_the_read_deadline() {
+    let db = database(3);
+    db.stall_chunk_reads();
+    let (mut sink, store) = (MemorySink::default(), MemoryStore::default());
+    run_briefly(&db, &mut sink, &store, &config(10, None))
+        .await
+        .unwrap();
+    assert!(sink.records.is_empty());
+    let cp = checkpoint(&store);
+    assert!(cp.snapshot.unwrap().tables[0].cursor.is_none());
+}
+
+/// A dump that stops answering (a metadata query behind a decode, a silent
+/// server) ends the read at the read deadline; what was read before is
+/// published and checkpointed.
+#[tokio::test]
+async fn a_stuck_binlog_read_ends_at_the_read_deadline_and_keeps_what_it_read() {
+    let db = database(0);
+    let cfg = config_with(10, None, "never");
+    let (mut sink, store) = (MemorySink::default(), MemoryStore::default());
+    run(&db, &mut sink, &store, &cfg).await.unwrap();
+    let end = db.write("d", "t", vec![insert(1), insert(2)]);
+    db.stall_binlog_at_end();
+    let s = run_briefly(&db, &mut sink, &store, &cfg).await.unwrap();
+    assert_eq!(trace(&sink.records), ["c:1", "c:2"]);
+    assert!(!s.caught_up);
+    assert!(checkpoint(&store).position > end);
+}

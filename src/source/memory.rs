@@ -43,6 +43,8 @@ struct State {
     after_chunk: Vec<Writer>,
     chunks_read: usize,
     purged: bool,
+    stall_chunk_reads: bool,
+    stall_binlog: bool,
 }
 
 /// A [`Database`] in memory; clones share the same state.
@@ -152,6 +154,17 @@ impl MemoryDatabase {
         self.lock().after_chunk.push(writer);
     }
 
+    /// From now on, chunk reads never answer (a lock or query that hangs).
+    pub fn stall_chunk_reads(&self) {
+        self.lock().stall_chunk_reads = true;
+    }
+
+    /// From now on, dumps never answer at the end of the log instead of
+    /// reporting it (a metadata query or a server that hangs).
+    pub fn stall_binlog_at_end(&self) {
+        self.lock().stall_binlog = true;
+    }
+
     /// Marks every position as purged from the server.
     pub fn purge_all(&self) {
         self.lock().purged = true;
@@ -255,12 +268,14 @@ impl Database for MemoryDatabase {
         // Already published rows events of a resumed transaction come again
         // in full; the streamer passes over them by count.
         let s = self.lock();
-        Ok(MemorySource::new(
+        let mut source = MemorySource::new(
             s.log
                 .iter()
                 .filter(|(at, _)| *at >= p.pos)
                 .map(|(_, e)| e.clone()),
-        ))
+        );
+        source.stall_at_end = s.stall_binlog;
+        Ok(source)
     }
 
     async fn chunk_reader(&mut self) -> Result<MemoryDatabase> {
@@ -284,6 +299,9 @@ impl ChunkSource for MemoryDatabase {
         limit: usize,
         _select_override: Option<&str>,
     ) -> Result<Option<Chunk>> {
+        if self.lock().stall_chunk_reads {
+            std::future::pending::<()>().await;
+        }
         let chunk = {
             let mut s = self.lock();
             s.chunks_read += 1;

@@ -173,6 +173,9 @@ pub trait ChunkSource: Send {
 pub struct MemorySource {
     /// Events still to be returned.
     pub events: VecDeque<SourceEvent>,
+    /// At the end of `events`, never answer (a server or metadata query
+    /// that hangs) instead of reporting the end of the log.
+    pub stall_at_end: bool,
 }
 
 #[cfg(any(test, feature = "testing"))]
@@ -181,6 +184,7 @@ impl MemorySource {
     pub fn new(events: impl IntoIterator<Item = SourceEvent>) -> Self {
         Self {
             events: events.into_iter().collect(),
+            stall_at_end: false,
         }
     }
 }
@@ -188,6 +192,9 @@ impl MemorySource {
 #[cfg(any(test, feature = "testing"))]
 impl Source for MemorySource {
     async fn next(&mut self) -> Result<Option<SourceEvent>> {
+        if self.events.is_empty() && self.stall_at_end {
+            std::future::pending::<()>().await;
+        }
         Ok(self.events.pop_front())
     }
 
