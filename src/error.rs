@@ -71,6 +71,25 @@ pub enum Error {
         source: Box<mysql_async::Error>,
     },
 
+    /// The MySQL user lacks a privilege a statement needs (server error
+    /// 1227, `ER_SPECIFIC_ACCESS_DENIED_ERROR`). `grant` is the statement
+    /// that adds it, phrased as `validate` phrases it.
+    #[error("MySQL user {user} at {server} lacks the {privilege} privilege, which {statement} needs ({source}); run: {grant}")]
+    MissingPrivilege {
+        server: String,
+        /// `CURRENT_USER()`, as `name@host`.
+        user: String,
+        /// The privilege as this server names it.
+        privilege: &'static str,
+        /// The statement that was refused.
+        statement: &'static str,
+        /// The exact `GRANT ... ON *.* TO ...;` that fixes it.
+        grant: String,
+        /// The server's refusal (boxed: it would double the size of `Error`).
+        #[source]
+        source: Box<mysql_async::Error>,
+    },
+
     /// A MySQL call failed after the connection was established.
     #[error("MySQL at {server} failed during {during}: {source}")]
     Mysql {
@@ -147,6 +166,44 @@ pub enum Error {
         source: Option<BoxError>,
     },
 
+    /// The DynamoDB offsets table does not exist (`ResourceNotFoundException`).
+    #[error("offset store {store} failed during {during}: DynamoDB table {table:?} does not exist in this account and region ({reason}); create it with `binlog-poller init` or deploy the infrastructure (infra/terraform, infra/cdk), or fix offset.storage.dynamodb.table and the region")]
+    OffsetsTableMissing {
+        store: String,
+        table: String,
+        during: &'static str,
+        /// The service's error code, message and request id.
+        reason: String,
+        /// The SDK's `SdkError`.
+        #[source]
+        source: BoxError,
+    },
+
+    /// IAM denies us the offsets table (`AccessDeniedException`).
+    #[error("offset store {store} failed during {during}: access to DynamoDB table {table:?} is denied ({reason}); allow this role dynamodb:GetItem and dynamodb:UpdateItem on the table's ARN (dynamodb:CreateTable too for `binlog-poller init`)")]
+    OffsetsAccessDenied {
+        store: String,
+        table: String,
+        during: &'static str,
+        /// The service's error code, message and request id.
+        reason: String,
+        /// The SDK's `SdkError`.
+        #[source]
+        source: BoxError,
+    },
+
+    /// The stored checkpoint (or the offsets file holding it) cannot be
+    /// parsed: retrying reads the same bytes.
+    #[error("the stored checkpoint in offset store {store} is corrupt: {reason}; {fix}")]
+    CorruptCheckpoint {
+        store: String,
+        reason: String,
+        /// What a person can do.
+        fix: String,
+        #[source]
+        source: Option<BoxError>,
+    },
+
     /// Another invocation fenced us off: our lease epoch is stale.
     #[error("the lease on connector {connector} was taken over by another poller (our epoch {epoch}); this poll's results will be re-delivered by the new owner")]
     Fenced { connector: String, epoch: u64 },
@@ -184,9 +241,9 @@ pub enum Error {
         source: Option<BoxError>,
     },
 
-    /// Local I/O (offset file, config file).
-    #[error("{path}: {source}")]
-    Io {
+    /// The configuration file is missing or unreadable.
+    #[error("cannot read the configuration file {path}: {source}; check the path (binlog-poller --config, or BINLOG_POLLER_CONFIG_FILE for Lambda) and that the file is readable")]
+    ConfigFile {
         path: String,
         #[source]
         source: std::io::Error,
@@ -198,6 +255,11 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Config(_)
+            | Error::ConfigFile { .. }
+            | Error::MissingPrivilege { .. }
+            | Error::OffsetsTableMissing { .. }
+            | Error::OffsetsAccessDenied { .. }
+            | Error::CorruptCheckpoint { .. }
             | Error::ServerSettings { .. }
             | Error::PositionPurged { .. }
             | Error::Decode { .. }
@@ -212,8 +274,7 @@ impl Error {
             Error::Kafka { .. }
             | Error::Offsets { .. }
             | Error::Fenced { .. }
-            | Error::Timeout { .. }
-            | Error::Io { .. } => true,
+            | Error::Timeout { .. } => true,
             Error::Secret { retryable, .. } | Error::IamToken { retryable, .. } => *retryable,
         }
     }
@@ -221,7 +282,7 @@ impl Error {
     /// Exit code for the CLI: 2 for configuration problems, 1 otherwise.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Config(_) => 2,
+            Error::Config(_) | Error::ConfigFile { .. } => 2,
             _ => 1,
         }
     }
@@ -272,5 +333,45 @@ mod tests {
         };
         assert!(e.to_string().contains("binlog retention hours"));
         assert!(!e.is_retryable());
+    }
+
+    #[test]
+    fn a_missing_privilege_is_fatal_and_names_the_grant() {
+        let e = Error::MissingPrivilege {
+            server: "db:3306".into(),
+            user: "cdc@%".into(),
+            privilege: "REPLICATION CLIENT",
+            statement: "SHOW BINARY LOG STATUS",
+            grant: "GRANT REPLICATION CLIENT ON *.* TO 'cdc'@'%';".into(),
+            source: Box::new(mysql_async::Error::Server(mysql_async::ServerError {
+                code: 1227,
+                message: "Access denied; you need (at least one of) the SUPER, REPLICATION CLIENT privilege(s) for this operation".into(),
+                state: "42000".into(),
+            })),
+        };
+        assert!(!e.is_retryable());
+        let msg = e.to_string();
+        assert!(
+            msg.contains(
+                "lacks the REPLICATION CLIENT privilege, which SHOW BINARY LOG STATUS needs"
+            ) && msg.ends_with("run: GRANT REPLICATION CLIENT ON *.* TO 'cdc'@'%';"),
+            "{msg}"
+        );
+        assert!(std::error::Error::source(&e).is_some());
+    }
+
+    #[test]
+    fn a_missing_config_file_is_a_configuration_error() {
+        let e = crate::Config::load_file("/nonexistent/bp-connector.json");
+        let e = futures_util::FutureExt::now_or_never(e)
+            .expect("reading a file does not wait")
+            .unwrap_err();
+        assert!(!e.is_retryable(), "{e}");
+        assert_eq!(e.exit_code(), 2);
+        let msg = e.to_string();
+        assert!(
+            msg.contains("/nonexistent/bp-connector.json") && msg.contains("--config"),
+            "{msg}"
+        );
     }
 }
