@@ -46,16 +46,17 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Everything that can stop a poll.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    // ---- Needs a person: nothing changes until someone acts on the message. ----
     /// The configuration is invalid; nothing was contacted.
     #[error("{0}")]
     Config(#[from] ConfigProblems),
 
-    /// MySQL could not be reached or refused us.
-    #[error("cannot connect to MySQL at {server}: {source}; check database.hostname, database.port, database.user and database.password, and that the server is reachable")]
-    Connect {
-        server: String,
+    /// The configuration file is missing or unreadable.
+    #[error("cannot read the configuration file {path}: {source}; check the path (binlog-poller --config, or BINLOG_POLLER_CONFIG_FILE for Lambda) and that the file is readable")]
+    ConfigFile {
+        path: String,
         #[source]
-        source: mysql_async::Error,
+        source: std::io::Error,
     },
 
     /// TLS to MySQL could not be set up as `database.ssl.mode` asks.
@@ -70,6 +71,10 @@ pub enum Error {
         #[source]
         source: Box<mysql_async::Error>,
     },
+
+    /// The server is not configured for row-based CDC.
+    #[error("MySQL at {server} is not ready for change data capture: {problems}")]
+    ServerSettings { server: String, problems: String },
 
     /// The MySQL user lacks a privilege a statement needs (server error
     /// 1227, `ER_SPECIFIC_ACCESS_DENIED_ERROR`). `grant` is the statement
@@ -89,19 +94,6 @@ pub enum Error {
         #[source]
         source: Box<mysql_async::Error>,
     },
-
-    /// A MySQL call failed after the connection was established.
-    #[error("MySQL at {server} failed during {during}: {source}")]
-    Mysql {
-        server: String,
-        during: &'static str,
-        #[source]
-        source: mysql_async::Error,
-    },
-
-    /// The server is not configured for row-based CDC.
-    #[error("MySQL at {server} is not ready for change data capture: {problems}")]
-    ServerSettings { server: String, problems: String },
 
     /// The stored resume point is no longer on the server.
     #[error("the stored binlog position {position} is no longer available on {server} (purged); raise binlog retention (on RDS: CALL mysql.rds_set_configuration('binlog retention hours', 168)) and re-snapshot with snapshot.mode=when_needed, or reset the connector's offset")]
@@ -126,21 +118,6 @@ pub enum Error {
         fix: String,
     },
 
-    /// Kafka failed or did not answer in time.
-    ///
-    /// `reason` is the message (the client's error text, with the fix when
-    /// one is known); `source` is the client's error itself (an
-    /// `rskafka::client::error::Error`, or what made the TLS setup fail),
-    /// for code that needs to tell failures apart.
-    #[error("Kafka {during} failed on {brokers}: {reason}")]
-    Kafka {
-        brokers: String,
-        during: String,
-        reason: String,
-        #[source]
-        source: Option<BoxError>,
-    },
-
     /// A record exceeds what the broker accepts.
     #[error("a change of table {table} (key columns: {key}) at {position} makes a {size}-byte record for topic {topic}, above kafka.max.request.size ({limit} bytes); raise the broker's message.max.bytes and kafka.max.request.size, exclude or truncate the large column (column.exclude.list, column.truncate.to.N.chars), or set event.processing.failure.handling.mode=warn to skip such changes")]
     RecordTooLarge {
@@ -150,20 +127,6 @@ pub enum Error {
         position: String,
         size: usize,
         limit: usize,
-    },
-
-    /// The offset store failed.
-    ///
-    /// `reason` is the message; `source` the library error behind it (the
-    /// DynamoDB SDK's `SdkError`, an I/O or JSON error of the offsets file),
-    /// absent when the store itself refused (no region, a held lease).
-    #[error("offset store {store} failed during {during}: {reason}")]
-    Offsets {
-        store: String,
-        during: &'static str,
-        reason: String,
-        #[source]
-        source: Option<BoxError>,
     },
 
     /// The DynamoDB offsets table does not exist (`ResourceNotFoundException`).
@@ -204,6 +167,39 @@ pub enum Error {
         source: Option<BoxError>,
     },
 
+    // ---- May heal: a later attempt, with nothing changed, may succeed. ----
+    /// Kafka failed or did not answer in time.
+    ///
+    /// `reason` is the message (the client's error text, with the fix when
+    /// one is known); `source` is the client's error itself (an
+    /// `rskafka::client::error::Error`, or what made the TLS setup fail),
+    /// for code that needs to tell failures apart.
+    #[error("Kafka {during} failed on {brokers}: {reason}")]
+    Kafka {
+        brokers: String,
+        during: String,
+        reason: String,
+        #[source]
+        source: Option<BoxError>,
+    },
+
+    /// The offset store failed in a way that may heal: DynamoDB throttling,
+    /// the service's 5xx, a timeout or network failure, local I/O, a held
+    /// lease. (A missing table, an IAM denial and a corrupt checkpoint have
+    /// variants of their own above.)
+    ///
+    /// `reason` is the message; `source` the library error behind it (the
+    /// DynamoDB SDK's `SdkError`, an I/O error of the offsets file), absent
+    /// when the store itself refused (a held lease).
+    #[error("offset store {store} failed during {during}: {reason}")]
+    Offsets {
+        store: String,
+        during: &'static str,
+        reason: String,
+        #[source]
+        source: Option<BoxError>,
+    },
+
     /// Another invocation fenced us off: our lease epoch is stale.
     #[error("the lease on connector {connector} was taken over by another poller (our epoch {epoch}); this poll's results will be re-delivered by the new owner")]
     Fenced { connector: String, epoch: u64 },
@@ -211,6 +207,24 @@ pub enum Error {
     /// A bounded operation ran past its deadline.
     #[error("{what} did not finish within {limit:?}")]
     Timeout { what: String, limit: Duration },
+
+    // ---- Either, decided by the cause: a server error code, the SDK error type. ----
+    /// MySQL could not be reached or refused us.
+    #[error("cannot connect to MySQL at {server}: {source}; check database.hostname, database.port, database.user and database.password, and that the server is reachable")]
+    Connect {
+        server: String,
+        #[source]
+        source: mysql_async::Error,
+    },
+
+    /// A MySQL call failed after the connection was established.
+    #[error("MySQL at {server} failed during {during}: {source}")]
+    Mysql {
+        server: String,
+        during: &'static str,
+        #[source]
+        source: mysql_async::Error,
+    },
 
     /// A `${secretsmanager:...}` reference could not be resolved. Names the
     /// secret, never a value.
@@ -240,14 +254,6 @@ pub enum Error {
         #[source]
         source: Option<BoxError>,
     },
-
-    /// The configuration file is missing or unreadable.
-    #[error("cannot read the configuration file {path}: {source}; check the path (binlog-poller --config, or BINLOG_POLLER_CONFIG_FILE for Lambda) and that the file is readable")]
-    ConfigFile {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
 }
 
 impl Error {
@@ -256,25 +262,25 @@ impl Error {
         match self {
             Error::Config(_)
             | Error::ConfigFile { .. }
-            | Error::MissingPrivilege { .. }
-            | Error::OffsetsTableMissing { .. }
-            | Error::OffsetsAccessDenied { .. }
-            | Error::CorruptCheckpoint { .. }
+            | Error::Tls { .. }
             | Error::ServerSettings { .. }
+            | Error::MissingPrivilege { .. }
             | Error::PositionPurged { .. }
             | Error::Decode { .. }
             | Error::UnsupportedEvent { .. }
-            | Error::Tls { .. }
-            | Error::RecordTooLarge { .. } => false,
+            | Error::RecordTooLarge { .. }
+            | Error::OffsetsTableMissing { .. }
+            | Error::OffsetsAccessDenied { .. }
+            | Error::CorruptCheckpoint { .. } => false,
+            Error::Kafka { .. }
+            | Error::Offsets { .. }
+            | Error::Fenced { .. }
+            | Error::Timeout { .. } => true,
             Error::Connect { source, .. } | Error::Mysql { source, .. } => {
                 // Access denied, unknown database and similar server errors
                 // will not heal by themselves; I/O and driver errors may.
                 !matches!(source, mysql_async::Error::Server(e) if is_fatal_server_code(e.code))
             }
-            Error::Kafka { .. }
-            | Error::Offsets { .. }
-            | Error::Fenced { .. }
-            | Error::Timeout { .. } => true,
             Error::Secret { retryable, .. } | Error::IamToken { retryable, .. } => *retryable,
         }
     }

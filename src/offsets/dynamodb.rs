@@ -89,13 +89,10 @@ impl DynamoDbStore {
                 // A local endpoint ignores the region; any valid one signs.
                 conf = conf.into_builder().region(Region::new("us-east-1")).build();
             } else {
-                return Err(Error::Offsets {
-                    store: format!("dynamodb:{table}"),
-                    during: "configure",
-                    reason: "no AWS region; set AWS_REGION or offset.storage.dynamodb.region"
-                        .into(),
-                    source: None,
-                });
+                // Nothing a retry changes: a configuration problem.
+                return Err(Error::Config(crate::error::ConfigProblems(vec![format!(
+                    "no AWS region for DynamoDB table {table:?}; set AWS_REGION or offset.storage.dynamodb.region"
+                )])));
             }
         }
         Ok(Self {
