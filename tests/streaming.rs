@@ -693,9 +693,8 @@ async fn validate_names_missing_grants_and_passes_with_them() {
         let out = limited.cli(&["validate"], &[]);
         let text = String::from_utf8_lossy(&out.stdout).to_string();
         assert_eq!(out.status.code(), Some(1), "{text}");
-        // One line per check; what fails is the missing grant: the
-        // privileges line and the binlog position it is needed for.
-        // MariaDB 10.5+ calls the privilege BINLOG MONITOR.
+        // One line per check; what fails is the missing grant (MariaDB:
+        // BINLOG MONITOR): the privileges line and the binlog position.
         let failed: Vec<&str> = text.lines().filter(|l| l.starts_with("FAIL")).collect();
         let p = match flavor {
             Flavor::MariaDb => "BINLOG MONITOR",
@@ -707,8 +706,6 @@ async fn validate_names_missing_grants_and_passes_with_them() {
                 && l.contains(&format!("missing {p}; run: {grant}"))),
             "names the missing grant and prints the exact GRANT: {text}"
         );
-        // The position query is refused with the same GRANT (MySQL 9.x: not
-        // the syntax error of the removed SHOW MASTER STATUS).
         assert!(
             failed.iter().all(|l| l.starts_with("FAIL privileges")
                 || (l.starts_with("FAIL binlog settings") && l.contains(&grant))),
