@@ -46,16 +46,17 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Everything that can stop a poll.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    // ---- Needs a person: nothing changes until someone acts on the message. ----
     /// The configuration is invalid; nothing was contacted.
     #[error("{0}")]
     Config(#[from] ConfigProblems),
 
-    /// MySQL could not be reached or refused us.
-    #[error("cannot connect to MySQL at {server}: {source}; check database.hostname, database.port, database.user and database.password, and that the server is reachable")]
-    Connect {
-        server: String,
+    /// The configuration file is missing or unreadable.
+    #[error("cannot read the configuration file {path}: {source}; check the path (binlog-poller --config, or BINLOG_POLLER_CONFIG_FILE for Lambda) and that the file is readable")]
+    ConfigFile {
+        path: String,
         #[source]
-        source: mysql_async::Error,
+        source: std::io::Error,
     },
 
     /// TLS to MySQL could not be set up as `database.ssl.mode` asks.
@@ -71,18 +72,28 @@ pub enum Error {
         source: Box<mysql_async::Error>,
     },
 
-    /// A MySQL call failed after the connection was established.
-    #[error("MySQL at {server} failed during {during}: {source}")]
-    Mysql {
-        server: String,
-        during: &'static str,
-        #[source]
-        source: mysql_async::Error,
-    },
-
     /// The server is not configured for row-based CDC.
     #[error("MySQL at {server} is not ready for change data capture: {problems}")]
     ServerSettings { server: String, problems: String },
+
+    /// The MySQL user lacks a privilege a statement needs (server error
+    /// 1227, `ER_SPECIFIC_ACCESS_DENIED_ERROR`). `grant` is the statement
+    /// that adds it, phrased as `validate` phrases it.
+    #[error("MySQL user {user} at {server} lacks the {privilege} privilege, which {statement} needs ({source}); run: {grant}")]
+    MissingPrivilege {
+        server: String,
+        /// `CURRENT_USER()`, as `name@host`.
+        user: String,
+        /// The privilege as this server names it.
+        privilege: &'static str,
+        /// The statement that was refused.
+        statement: &'static str,
+        /// The exact `GRANT ... ON *.* TO ...;` that fixes it.
+        grant: String,
+        /// The server's refusal (boxed: it would double the size of `Error`).
+        #[source]
+        source: Box<mysql_async::Error>,
+    },
 
     /// The stored resume point is no longer on the server.
     #[error("the stored binlog position {position} is no longer available on {server} (purged); raise binlog retention (on RDS: CALL mysql.rds_set_configuration('binlog retention hours', 168)) and re-snapshot with snapshot.mode=when_needed, or reset the connector's offset")]
@@ -107,6 +118,56 @@ pub enum Error {
         fix: String,
     },
 
+    /// A record exceeds what the broker accepts.
+    #[error("a change of table {table} (key columns: {key}) at {position} makes a {size}-byte record for topic {topic}, above kafka.max.request.size ({limit} bytes); raise the broker's message.max.bytes and kafka.max.request.size, exclude or truncate the large column (column.exclude.list, column.truncate.to.N.chars), or set event.processing.failure.handling.mode=warn to skip such changes")]
+    RecordTooLarge {
+        topic: String,
+        table: String,
+        key: String,
+        position: String,
+        size: usize,
+        limit: usize,
+    },
+
+    /// The DynamoDB offsets table does not exist (`ResourceNotFoundException`).
+    #[error("offset store {store} failed during {during}: DynamoDB table {table:?} does not exist in this account and region ({reason}); create it with `binlog-poller init` or deploy the infrastructure (infra/terraform, infra/cdk), or fix offset.storage.dynamodb.table and the region")]
+    OffsetsTableMissing {
+        store: String,
+        table: String,
+        during: &'static str,
+        /// The service's error code, message and request id.
+        reason: String,
+        /// The SDK's `SdkError`.
+        #[source]
+        source: BoxError,
+    },
+
+    /// IAM denies us the offsets table (`AccessDeniedException`).
+    #[error("offset store {store} failed during {during}: access to DynamoDB table {table:?} is denied ({reason}); allow this role dynamodb:GetItem and dynamodb:UpdateItem on the table's ARN (dynamodb:CreateTable too for `binlog-poller init`)")]
+    OffsetsAccessDenied {
+        store: String,
+        table: String,
+        during: &'static str,
+        /// The service's error code, message and request id.
+        reason: String,
+        /// The SDK's `SdkError`.
+        #[source]
+        source: BoxError,
+    },
+
+    /// The stored checkpoint (or the offsets file holding it) cannot be
+    /// parsed: retrying reads the same bytes.
+    #[error("the stored checkpoint in offset store {store} is corrupt: {reason}; {fix}")]
+    CorruptCheckpoint {
+        store: String,
+        reason: String,
+        /// What a person can do.
+        fix: String,
+        #[source]
+        source: Option<BoxError>,
+    },
+
+    // ---- May heal: a later attempt, with nothing changed, may succeed. ----
     /// Kafka failed or did not answer in time.
     ///
     /// `reason` is the message (the client's error text, with the fix when
@@ -122,22 +183,14 @@ pub enum Error {
         source: Option<BoxError>,
     },
 
-    /// A record exceeds what the broker accepts.
-    #[error("a change of table {table} (key columns: {key}) at {position} makes a {size}-byte record for topic {topic}, above kafka.max.request.size ({limit} bytes); raise the broker's message.max.bytes and kafka.max.request.size, exclude or truncate the large column (column.exclude.list, column.truncate.to.N.chars), or set event.processing.failure.handling.mode=warn to skip such changes")]
-    RecordTooLarge {
-        topic: String,
-        table: String,
-        key: String,
-        position: String,
-        size: usize,
-        limit: usize,
-    },
-
-    /// The offset store failed.
+    /// The offset store failed in a way that may heal: DynamoDB throttling,
+    /// the service's 5xx, a timeout or network failure, local I/O, a held
+    /// lease. (A missing table, an IAM denial and a corrupt checkpoint have
+    /// variants of their own above.)
     ///
     /// `reason` is the message; `source` the library error behind it (the
-    /// DynamoDB SDK's `SdkError`, an I/O or JSON error of the offsets file),
-    /// absent when the store itself refused (no region, a held lease).
+    /// DynamoDB SDK's `SdkError`, an I/O error of the offsets file), absent
+    /// when the store itself refused (a held lease).
     #[error("offset store {store} failed during {during}: {reason}")]
     Offsets {
         store: String,
@@ -154,6 +207,24 @@ pub enum Error {
     /// A bounded operation ran past its deadline.
     #[error("{what} did not finish within {limit:?}")]
     Timeout { what: String, limit: Duration },
+
+    // ---- Either, decided by the cause: a server error code, the SDK error type. ----
+    /// MySQL could not be reached or refused us.
+    #[error("cannot connect to MySQL at {server}: {source}; check database.hostname, database.port, database.user and database.password, and that the server is reachable")]
+    Connect {
+        server: String,
+        #[source]
+        source: mysql_async::Error,
+    },
+
+    /// A MySQL call failed after the connection was established.
+    #[error("MySQL at {server} failed during {during}: {source}")]
+    Mysql {
+        server: String,
+        during: &'static str,
+        #[source]
+        source: mysql_async::Error,
+    },
 
     /// A `${secretsmanager:...}` reference could not be resolved. Names the
     /// secret, never a value.
@@ -183,14 +254,6 @@ pub enum Error {
         #[source]
         source: Option<BoxError>,
     },
-
-    /// Local I/O (offset file, config file).
-    #[error("{path}: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
 }
 
 impl Error {
@@ -198,22 +261,26 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Config(_)
+            | Error::ConfigFile { .. }
+            | Error::Tls { .. }
             | Error::ServerSettings { .. }
+            | Error::MissingPrivilege { .. }
             | Error::PositionPurged { .. }
             | Error::Decode { .. }
             | Error::UnsupportedEvent { .. }
-            | Error::Tls { .. }
-            | Error::RecordTooLarge { .. } => false,
+            | Error::RecordTooLarge { .. }
+            | Error::OffsetsTableMissing { .. }
+            | Error::OffsetsAccessDenied { .. }
+            | Error::CorruptCheckpoint { .. } => false,
+            Error::Kafka { .. }
+            | Error::Offsets { .. }
+            | Error::Fenced { .. }
+            | Error::Timeout { .. } => true,
             Error::Connect { source, .. } | Error::Mysql { source, .. } => {
                 // Access denied, unknown database and similar server errors
                 // will not heal by themselves; I/O and driver errors may.
                 !matches!(source, mysql_async::Error::Server(e) if is_fatal_server_code(e.code))
             }
-            Error::Kafka { .. }
-            | Error::Offsets { .. }
-            | Error::Fenced { .. }
-            | Error::Timeout { .. }
-            | Error::Io { .. } => true,
             Error::Secret { retryable, .. } | Error::IamToken { retryable, .. } => *retryable,
         }
     }
@@ -221,7 +288,7 @@ impl Error {
     /// Exit code for the CLI: 2 for configuration problems, 1 otherwise.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Config(_) => 2,
+            Error::Config(_) | Error::ConfigFile { .. } => 2,
             _ => 1,
         }
     }
@@ -272,5 +339,45 @@ mod tests {
         };
         assert!(e.to_string().contains("binlog retention hours"));
         assert!(!e.is_retryable());
+    }
+
+    #[test]
+    fn a_missing_privilege_is_fatal_and_names_the_grant() {
+        let e = Error::MissingPrivilege {
+            server: "db:3306".into(),
+            user: "cdc@%".into(),
+            privilege: "REPLICATION CLIENT",
+            statement: "SHOW BINARY LOG STATUS",
+            grant: "GRANT REPLICATION CLIENT ON *.* TO 'cdc'@'%';".into(),
+            source: Box::new(mysql_async::Error::Server(mysql_async::ServerError {
+                code: 1227,
+                message: "Access denied; you need (at least one of) the SUPER, REPLICATION CLIENT privilege(s) for this operation".into(),
+                state: "42000".into(),
+            })),
+        };
+        assert!(!e.is_retryable());
+        let msg = e.to_string();
+        assert!(
+            msg.contains(
+                "lacks the REPLICATION CLIENT privilege, which SHOW BINARY LOG STATUS needs"
+            ) && msg.ends_with("run: GRANT REPLICATION CLIENT ON *.* TO 'cdc'@'%';"),
+            "{msg}"
+        );
+        assert!(std::error::Error::source(&e).is_some());
+    }
+
+    #[test]
+    fn a_missing_config_file_is_a_configuration_error() {
+        let e = crate::Config::load_file("/nonexistent/bp-connector.json");
+        let e = futures_util::FutureExt::now_or_never(e)
+            .expect("reading a file does not wait")
+            .unwrap_err();
+        assert!(!e.is_retryable(), "{e}");
+        assert_eq!(e.exit_code(), 2);
+        let msg = e.to_string();
+        assert!(
+            msg.contains("/nonexistent/bp-connector.json") && msg.contains("--config"),
+            "{msg}"
+        );
     }
 }

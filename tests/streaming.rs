@@ -698,20 +698,22 @@ async fn validate_names_missing_grants_and_passes_with_them() {
         let out = limited.cli(&["validate"], &[]);
         let text = String::from_utf8_lossy(&out.stdout).to_string();
         assert_eq!(out.status.code(), Some(1), "{text}");
-        // One line per check; what fails is the missing grant: the
-        // privileges line and the binlog position it is needed for.
+        // One line per check; what fails is the missing grant (MariaDB:
+        // BINLOG MONITOR): the privileges line and the binlog position.
         let failed: Vec<&str> = text.lines().filter(|l| l.starts_with("FAIL")).collect();
+        let p = match flavor {
+            Flavor::MariaDb => "BINLOG MONITOR",
+            Flavor::MySql => "REPLICATION CLIENT",
+        };
+        let grant = format!("GRANT {p} ON *.* TO '{user}'@'%';");
         assert!(
             failed.iter().any(|l| l.starts_with("FAIL privileges")
-                && l.contains("missing REPLICATION CLIENT;")
-                && l.contains(&format!(
-                    "run: GRANT REPLICATION CLIENT ON *.* TO '{user}'@'%';"
-                ))),
+                && l.contains(&format!("missing {p}; run: {grant}"))),
             "names the missing grant and prints the exact GRANT: {text}"
         );
         assert!(
             failed.iter().all(|l| l.starts_with("FAIL privileges")
-                || (l.starts_with("FAIL binlog settings") && l.contains("REPLICATION CLIENT"))),
+                || (l.starts_with("FAIL binlog settings") && l.contains(&grant))),
             "{text}"
         );
         for check in [

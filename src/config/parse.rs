@@ -549,7 +549,7 @@ impl Config {
 }
 
 pub(super) fn read_config_file(path: &str) -> Result<String, crate::Error> {
-    std::fs::read_to_string(path).map_err(|source| crate::Error::Io {
+    std::fs::read_to_string(path).map_err(|source| crate::Error::ConfigFile {
         path: path.to_string(),
         source,
     })

@@ -19,7 +19,10 @@
 use std::time::Duration;
 
 use aws_config::Region;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::create_table::CreateTableError;
+use aws_sdk_dynamodb::operation::get_item::GetItemError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ReturnValue,
     ScalarAttributeType,
@@ -29,6 +32,31 @@ use aws_sdk_dynamodb::Client;
 use super::{now_ms, Acquire, Lease, OffsetStore, StoredState};
 use crate::error::{Error, Result};
 use crate::model::Checkpoint;
+
+/// The error of one DynamoDB operation, as [`DynamoDbStore::sdk_err`]
+/// classifies it.
+trait OperationError: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static {
+    /// `ResourceNotFoundException`: the table is not there.
+    fn missing_table(&self) -> bool;
+}
+
+impl OperationError for UpdateItemError {
+    fn missing_table(&self) -> bool {
+        self.is_resource_not_found_exception()
+    }
+}
+
+impl OperationError for GetItemError {
+    fn missing_table(&self) -> bool {
+        self.is_resource_not_found_exception()
+    }
+}
+
+impl OperationError for CreateTableError {
+    fn missing_table(&self) -> bool {
+        false
+    }
+}
 
 /// A [`OffsetStore`] in a DynamoDB table.
 #[derive(Debug, Clone)]
@@ -61,13 +89,10 @@ impl DynamoDbStore {
                 // A local endpoint ignores the region; any valid one signs.
                 conf = conf.into_builder().region(Region::new("us-east-1")).build();
             } else {
-                return Err(Error::Offsets {
-                    store: format!("dynamodb:{table}"),
-                    during: "configure",
-                    reason: "no AWS region; set AWS_REGION or offset.storage.dynamodb.region"
-                        .into(),
-                    source: None,
-                });
+                // Nothing a retry changes: a configuration problem.
+                return Err(Error::Config(crate::error::ConfigProblems(vec![format!(
+                    "no AWS region for DynamoDB table {table:?}; set AWS_REGION or offset.storage.dynamodb.region"
+                )])));
             }
         }
         Ok(Self {
@@ -91,19 +116,45 @@ impl DynamoDbStore {
         }
     }
 
-    /// An [`Error::Offsets`] for a failed SDK call. The message spells out
-    /// the whole cause chain, as the SDK's own `Display` says only
-    /// "service error".
+    /// The error for a failed SDK call, chosen by the SDK's error type: a
+    /// missing table and an IAM denial need a person
+    /// ([`Error::OffsetsTableMissing`], [`Error::OffsetsAccessDenied`]);
+    /// throttling, the service's 5xx, timeouts and network failures may
+    /// heal ([`Error::Offsets`]). The message is the service's code,
+    /// message and request id (or the cause chain), never the SDK's debug
+    /// dump; the `SdkError` itself is the source.
     fn sdk_err<E, R>(&self, during: &'static str, e: SdkError<E, R>) -> Error
     where
-        E: std::error::Error + Send + Sync + 'static,
+        E: OperationError,
         R: std::fmt::Debug + Send + Sync + 'static,
     {
-        Error::Offsets {
-            store: self.describe(),
-            during,
-            reason: DisplayErrorContext(&e).to_string(),
-            source: Some(Box::new(e)),
+        let reason = crate::platform::aws::sdk_error_text(&e);
+        let store = self.describe();
+        let table = self.table.clone();
+        match e.as_service_error() {
+            Some(op) if op.missing_table() => Error::OffsetsTableMissing {
+                store,
+                table,
+                during,
+                reason,
+                source: Box::new(e),
+            },
+            // Access denial is not a modelled error of any DynamoDB
+            // operation: the SDK keeps it as an unhandled error whose handle
+            // is the service's error code (a protocol field, not text).
+            Some(op) if op.code() == Some("AccessDeniedException") => Error::OffsetsAccessDenied {
+                store,
+                table,
+                during,
+                reason,
+                source: Box::new(e),
+            },
+            _ => Error::Offsets {
+                store,
+                during,
+                reason,
+                source: Some(Box::new(e)),
+            },
         }
     }
 
@@ -153,10 +204,17 @@ impl DynamoDbStore {
                 .unwrap_or(0)
         };
         let checkpoint = match item.get("checkpoint").and_then(|v| v.as_s().ok()) {
-            Some(text) => Some(
-                text.parse::<Checkpoint>()
-                    .map_err(|e| self.err("read checkpoint", e))?,
-            ),
+            Some(text) => Some(text.parse::<Checkpoint>().map_err(|e| {
+                Error::CorruptCheckpoint {
+                    store: self.describe(),
+                    reason: e.to_string(),
+                    fix: format!(
+                        "fix or remove the checkpoint attribute of item connector={:?} in table {:?} (without it the connector starts as configured by snapshot.mode)",
+                        self.connector, self.table
+                    ),
+                    source: Some(Box::new(e)),
+                }
+            })?),
             None => None,
         };
         Ok(StoredState {
@@ -321,32 +379,163 @@ impl OffsetStore for DynamoDbStore {
 mod tests {
     use std::error::Error as _;
 
-    use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+    use aws_sdk_dynamodb::error::ErrorMetadata;
+    use aws_sdk_dynamodb::types::error::ResourceNotFoundException;
+    use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
 
     use super::*;
 
-    #[test]
-    fn sdk_failures_keep_their_source_and_the_full_message() {
+    fn store() -> DynamoDbStore {
         let conf = aws_sdk_dynamodb::Config::builder()
             .behavior_version(aws_config::BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .build();
-        let store = DynamoDbStore {
+        DynamoDbStore {
             client: Client::from_conf(conf),
             table: "offsets".into(),
             connector: "c".into(),
-        };
-        let sdk: SdkError<UpdateItemError, ()> = SdkError::timeout_error("no answer");
-        let expected = DisplayErrorContext(&sdk).to_string();
-        let e = store.sdk_err("commit checkpoint", sdk);
-        assert_eq!(
-            e.to_string(),
-            format!("offset store dynamodb:offsets#c failed during commit checkpoint: {expected}")
+        }
+    }
+
+    /// The raw response as the SDK keeps it, with a body large enough that
+    /// a debug dump of it would show.
+    fn raw(status: u16) -> HttpResponse {
+        HttpResponse::new(
+            StatusCode::try_from(status).unwrap(),
+            SdkBody::from(format!(
+                "{{\"__type\": \"x\", \"padding\": \"{}\"}}",
+                "p".repeat(1500)
+            )),
+        )
+    }
+
+    /// Error metadata as the SDK's deserialiser records it.
+    fn meta(code: &str, message: &str) -> ErrorMetadata {
+        ErrorMetadata::builder()
+            .code(code)
+            .message(message)
+            .custom("aws_request_id", "RID123")
+            .build()
+    }
+
+    #[test]
+    fn a_missing_table_needs_a_person_and_names_the_fix() {
+        let sdk = SdkError::service_error(
+            UpdateItemError::ResourceNotFoundException(
+                ResourceNotFoundException::builder()
+                    .message("Requested resource not found")
+                    .meta(meta(
+                        "ResourceNotFoundException",
+                        "Requested resource not found",
+                    ))
+                    .build(),
+            ),
+            raw(400),
         );
-        // The whole chain, not the SDK's bare "request has timed out".
+        let e = store().sdk_err("acquire lease", sdk);
+        assert!(!e.is_retryable(), "{e}");
+        let msg = e.to_string();
+        assert!(
+            msg.contains("\"offsets\"")
+                && msg.contains(
+                    "ResourceNotFoundException: Requested resource not found (request id RID123)"
+                )
+                && msg.contains("binlog-poller init"),
+            "{msg}"
+        );
+        assert!(msg.len() < 600, "short, no debug dump: {msg}");
+        let source = e.source().expect("the SDK error is the source");
+        assert!(
+            source.is::<SdkError<UpdateItemError, HttpResponse>>(),
+            "{source:?}"
+        );
+
+        // The same for GetItem (status, load).
+        let sdk = SdkError::service_error(
+            GetItemError::ResourceNotFoundException(
+                ResourceNotFoundException::builder()
+                    .meta(meta(
+                        "ResourceNotFoundException",
+                        "Requested resource not found",
+                    ))
+                    .build(),
+            ),
+            raw(400),
+        );
+        assert!(!store().sdk_err("read", sdk).is_retryable());
+    }
+
+    #[test]
+    fn access_denied_needs_a_person_and_names_the_actions() {
+        let sdk = SdkError::service_error(
+            UpdateItemError::generic(meta(
+                "AccessDeniedException",
+                "User: arn:aws:sts::1:assumed-role/r/f is not authorized to perform: dynamodb:UpdateItem",
+            )),
+            raw(400),
+        );
+        let e = store().sdk_err("commit checkpoint", sdk);
+        assert!(!e.is_retryable(), "{e}");
+        let msg = e.to_string();
+        assert!(
+            msg.contains("AccessDeniedException: User:")
+                && msg.contains("dynamodb:GetItem and dynamodb:UpdateItem")
+                && msg.contains("\"offsets\""),
+            "{msg}"
+        );
+        assert!(msg.len() < 600, "{msg}");
+        assert!(e.source().is_some());
+    }
+
+    #[test]
+    fn throttling_5xx_and_timeouts_stay_retryable_and_short() {
+        let throttled = SdkError::service_error(
+            UpdateItemError::ProvisionedThroughputExceededException(
+                aws_sdk_dynamodb::types::error::ProvisionedThroughputExceededException::builder()
+                    .meta(meta("ProvisionedThroughputExceededException", "slow down"))
+                    .build(),
+            ),
+            raw(400),
+        );
+        let e = store().sdk_err("commit checkpoint", throttled);
+        assert!(e.is_retryable(), "{e}");
+        assert!(e.to_string().len() < 300, "{e}");
+        let fault = SdkError::service_error(
+            GetItemError::InternalServerError(
+                aws_sdk_dynamodb::types::error::InternalServerError::builder()
+                    .message("internal")
+                    .meta(meta("InternalServerError", "internal"))
+                    .build(),
+            ),
+            raw(500),
+        );
+        assert!(store().sdk_err("read", fault).is_retryable());
+        let sdk: SdkError<UpdateItemError, HttpResponse> = SdkError::timeout_error("no answer");
+        let e = store().sdk_err("commit checkpoint", sdk);
+        assert!(e.is_retryable());
+        // The cause chain, not the SDK's bare "request has timed out".
         assert!(e.to_string().contains("no answer"), "{e}");
         let source = e.source().expect("the SDK error is the source");
-        assert!(source.is::<SdkError<UpdateItemError, ()>>(), "{source:?}");
-        assert!(e.is_retryable());
+        assert!(
+            source.is::<SdkError<UpdateItemError, HttpResponse>>(),
+            "{source:?}"
+        );
+    }
+
+    #[test]
+    fn a_corrupt_stored_checkpoint_needs_a_person() {
+        let item = std::collections::HashMap::from([
+            ("epoch".to_string(), n(3)),
+            ("checkpoint".to_string(), s("{not json")),
+        ]);
+        let e = store().parse_item(&item).unwrap_err();
+        assert!(!e.is_retryable(), "{e}");
+        let msg = e.to_string();
+        assert!(
+            msg.contains("corrupt") && msg.contains("connector=\"c\""),
+            "{msg}"
+        );
     }
 }

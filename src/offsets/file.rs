@@ -60,11 +60,12 @@ impl FileStore {
         lock.lock().map_err(|e| self.io_err("lock", e))?;
         let mut all: BTreeMap<String, StoredState> = match fs::read(&self.path) {
             Ok(bytes) if bytes.is_empty() => BTreeMap::new(),
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::Offsets {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::CorruptCheckpoint {
                 store: self.describe(),
-                during: "read",
-                reason: format!(
-                    "not an offsets file ({e}); move it away or fix offset.storage.file.filename"
+                reason: format!("not an offsets file ({e})"),
+                fix: format!(
+                    "fix or move away {} (the connector then starts as snapshot.mode says), or point offset.storage.file.filename at the right file",
+                    self.path.display()
                 ),
                 source: Some(e.into()),
             })?,
@@ -176,6 +177,29 @@ mod tests {
         };
         assert_eq!(b.checkpoint, Some(cp.clone()));
         assert!(a_store.commit(&a, &cp, ttl).await.is_err());
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn a_corrupt_offsets_file_needs_a_person() {
+        let dir = std::env::temp_dir().join(format!("bp-file-corrupt-{}", std::process::id()));
+        let path = dir.join("offsets.json");
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(&path, b"{\"conn\": {\"checkpoint\": ").unwrap();
+        let store = FileStore::new(&path, "conn");
+        let e = store
+            .acquire("a", Duration::from_secs(60))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::CorruptCheckpoint { .. }), "{e:?}");
+        assert!(!e.is_retryable(), "{e}");
+        let msg = e.to_string();
+        assert!(
+            msg.contains("corrupt") && msg.contains(&path.display().to_string()),
+            "names the file and the fix: {msg}"
+        );
+        assert!(std::error::Error::source(&e).is_some());
         let _ = fs::remove_dir_all(&dir);
     }
 }

@@ -74,6 +74,41 @@ pub async fn sdk_config(region: Option<&str>, endpoint: Option<&str>) -> SdkConf
     loader.load().await
 }
 
+/// A failed SDK call in one short line: the service's error code, message
+/// and request id for a service error; the cause chain otherwise (timeout,
+/// connection refused). Never the SDK's `Debug` dump of the raw response,
+/// which runs to kilobytes and is what `DisplayErrorContext` appends.
+pub fn sdk_error_text<E, R>(e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> String
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_sdk_dynamodb::operation::RequestId as _;
+    if let Some(service) = e.as_service_error() {
+        let meta = service.meta();
+        let mut out = meta.code().unwrap_or("unknown service error").to_string();
+        if let Some(m) = meta.message().filter(|m| !m.is_empty()) {
+            out.push_str(": ");
+            out.push_str(m);
+        }
+        if let Some(id) = meta.request_id() {
+            out.push_str(&format!(" (request id {id})"));
+        }
+        return out;
+    }
+    let mut out = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cause = c.source();
+    }
+    out
+}
+
 /// The region in an AWS endpoint host name: RDS
 /// (`db.abc123.eu-west-1.rds.amazonaws.com`) or MSK
 /// (`b-1.cluster.abc123.c2.kafka.eu-west-1.amazonaws.com`).

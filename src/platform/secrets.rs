@@ -283,15 +283,9 @@ fn secret_error<R>(id: &str, e: SdkError<GetSecretValueError, R>) -> Error
 where
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    use aws_sdk_secretsmanager::error::ProvideErrorMetadata as _;
-    let code = e.code().unwrap_or_default();
-    let reason = match e.message() {
-        Some(m) if !code.is_empty() => format!("{code}: {m}"),
-        _ => e.to_string(),
-    };
     Error::Secret {
         id: id.to_string(),
-        reason,
+        reason: crate::platform::aws::sdk_error_text(&e),
         retryable: is_retryable_get_secret(&e),
         source: Some(Box::new(e)),
     }
@@ -416,6 +410,8 @@ mod tests {
         let timeout: SdkError<GetSecretValueError, ()> = SdkError::timeout_error("slow");
         let e = secret_error("s", timeout);
         assert!(e.is_retryable());
+        // The cause, not the SDK's bare "request has timed out".
+        assert!(e.to_string().contains("request has timed out: slow"), "{e}");
         assert!(e.source().is_some());
     }
 

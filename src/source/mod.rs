@@ -25,6 +25,7 @@ mod decode;
 #[cfg(any(test, feature = "testing"))]
 mod memory;
 mod mysql;
+mod privileges;
 mod schema;
 mod server;
 mod snapshot;
@@ -39,11 +40,11 @@ pub use binlog::{BinlogSource, StartAt};
 #[cfg(any(test, feature = "testing"))]
 pub use memory::{MemoryDatabase, RowWrite, Writer, MEMORY_BINLOG};
 pub use mysql::MySqlDatabase;
+pub use privileges::{grant_statement, privilege_name};
+pub(crate) use privileges::{missing_privileges, REQUIRED_PRIVILEGES};
 pub(crate) use schema::list_tables;
 pub use schema::TableInfo;
-pub(crate) use server::{
-    binlog_retention, connect, missing_privileges, tls_session, REQUIRED_PRIVILEGES,
-};
+pub(crate) use server::{binlog_retention, connect, tls_session};
 pub use server::{Flavor, ServerInfo};
 pub use snapshot::{Chunk, ChunkReader};
 

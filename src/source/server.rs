@@ -14,8 +14,11 @@
 //!   log only a diff, which cannot become a full `after` image.
 //!
 //! The current end of the log comes from `SHOW BINARY LOG STATUS` (MySQL
-//! 8.2+, where `SHOW MASTER STATUS` was removed in 8.4) with a fallback to
-//! `SHOW MASTER STATUS` (MariaDB, older MySQL). Whether a stored position is
+//! 8.2+, where `SHOW MASTER STATUS` was removed in 8.4), falling back to
+//! `SHOW MASTER STATUS` only when the server does not know the first
+//! (syntax error: MariaDB, older MySQL). A user without `REPLICATION
+//! CLIENT` (MariaDB: `BINLOG MONITOR`) gets [`Error::MissingPrivilege`]
+//! with the exact `GRANT`. Whether a stored position is
 //! still on the server comes from `SHOW BINARY LOGS` and `@@gtid_purged`.
 
 use std::collections::HashMap;
@@ -23,6 +26,7 @@ use std::collections::HashMap;
 use mysql_async::prelude::Queryable;
 use mysql_async::{ClientIdentity, Conn, OptsBuilder, Row, SslOpts};
 
+use super::privileges::{statement_error, unknown_statement};
 use crate::config::{Config, SslMode};
 use crate::error::{Error, Result};
 use crate::model::{BinlogPosition, Checkpoint, GtidSet};
@@ -34,6 +38,17 @@ pub enum Flavor {
     MySql,
     /// MariaDB (RDS for MariaDB).
     MariaDb,
+}
+
+impl Flavor {
+    /// The family a `@@version` string belongs to.
+    pub fn of_version(version: &str) -> Self {
+        if version.to_ascii_lowercase().contains("mariadb") {
+            Flavor::MariaDb
+        } else {
+            Flavor::MySql
+        }
+    }
 }
 
 /// `max_allowed_packet` of our connections: the largest binlog event the
@@ -254,11 +269,7 @@ impl ServerInfo {
             .map(|(k, v)| (k.to_ascii_lowercase(), v))
             .collect();
         let version = vars.get("version").cloned().unwrap_or_default();
-        let flavor = if version.to_ascii_lowercase().contains("mariadb") {
-            Flavor::MariaDb
-        } else {
-            Flavor::MySql
-        };
+        let flavor = Flavor::of_version(&version);
         let (end, executed) = current_position(conn, server).await?;
         let gtid_on = flavor == Flavor::MySql
             && vars
@@ -507,81 +518,18 @@ pub async fn binlog_retention(conn: &mut Conn, server: &str) -> Result<Retention
     Ok(Retention::Seconds(seconds.unwrap_or(0)))
 }
 
-/// Privileges the connector needs: `SELECT` and `LOCK TABLES` for snapshot
-/// chunks, `REPLICATION SLAVE` for the binlog dump, `REPLICATION CLIENT`
-/// (MariaDB: `BINLOG MONITOR`) for positions and `SHOW BINARY LOGS`. No
-/// `RELOAD`: no global read lock is ever taken.
-pub const REQUIRED_PRIVILEGES: &[&str] = &[
-    "SELECT",
-    "LOCK TABLES",
-    "REPLICATION SLAVE",
-    "REPLICATION CLIENT",
-];
-
-/// The required privileges the current user lacks, and the `GRANT` that
-/// adds them (`None` when nothing is missing).
-pub async fn missing_privileges(
-    conn: &mut Conn,
-    server: &str,
-) -> Result<Option<(Vec<&'static str>, String)>> {
-    let qe = qerr(server, "reading grants");
-    let user: String = conn
-        .query_first("SELECT CURRENT_USER()")
-        .await
-        .map_err(qerr(server, "reading grants"))?
-        .unwrap_or_default();
-    let grants: Vec<String> = conn.query("SHOW GRANTS").await.map_err(qe)?;
-    let missing = missing_from_grants(&grants);
-    if missing.is_empty() {
-        return Ok(None);
-    }
-    let (name, host) = user.rsplit_once('@').unwrap_or((&user, "%"));
-    let grant = format!("GRANT {} ON *.* TO '{name}'@'{host}';", missing.join(", "));
-    Ok(Some((missing, grant)))
-}
-
-/// Which of [`REQUIRED_PRIVILEGES`] `SHOW GRANTS` lines do not give.
-pub fn missing_from_grants(grants: &[String]) -> Vec<&'static str> {
-    let mut have: Vec<String> = Vec::new();
-    for g in grants {
-        let up = g.to_ascii_uppercase();
-        let Some(rest) = up.strip_prefix("GRANT ") else {
-            continue;
-        };
-        let Some((privs, scope)) = rest.split_once(" ON ") else {
-            continue;
-        };
-        let global = scope.trim_start().starts_with("*.*");
-        for p in privs.split(',').map(str::trim) {
-            let p = match p {
-                "BINLOG MONITOR" => "REPLICATION CLIENT",
-                "REPLICATION REPLICA" => "REPLICATION SLAVE",
-                other => other,
-            };
-            if p == "ALL PRIVILEGES" || p == "ALL" {
-                if global {
-                    return Vec::new();
-                }
-                have.push("SELECT".into());
-                have.push("LOCK TABLES".into());
-            } else if global || matches!(p, "SELECT" | "LOCK TABLES") {
-                have.push(p.to_string());
-            }
-        }
-    }
-    REQUIRED_PRIVILEGES
-        .iter()
-        .copied()
-        .filter(|p| !have.iter().any(|h| h == p))
-        .collect()
-}
-
 /// File names from `SHOW BINARY LOGS`, oldest first.
 pub async fn binary_logs(conn: &mut Conn, server: &str) -> Result<Vec<String>> {
-    let rows: Vec<Row> = conn.query("SHOW BINARY LOGS").await.map_err(qerr(
-        server,
-        "listing binary logs (needs REPLICATION CLIENT)",
-    ))?;
+    const STATEMENT: &str = "SHOW BINARY LOGS";
+    let rows: Vec<Row> = match conn.query(STATEMENT).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            let during = "listing binary logs";
+            return Err(
+                statement_error(conn, server, STATEMENT, "REPLICATION CLIENT", during, e).await,
+            );
+        }
+    };
     Ok(rows
         .into_iter()
         .filter_map(|mut r| r.take::<String, _>(0))
@@ -592,15 +540,20 @@ pub(crate) async fn current_position(
     conn: &mut Conn,
     server: &str,
 ) -> Result<(BinlogPosition, Option<String>)> {
-    let row: Option<Row> = match conn.query_first("SHOW BINARY LOG STATUS").await {
+    const STATUS: &str = "SHOW BINARY LOG STATUS";
+    const LEGACY: &str = "SHOW MASTER STATUS";
+    const DURING: &str = "reading the binlog position";
+    let privilege = "REPLICATION CLIENT";
+    let row: Option<Row> = match conn.query_first(STATUS).await {
         Ok(r) => r,
-        Err(mysql_async::Error::Server(_)) => {
-            conn.query_first("SHOW MASTER STATUS").await.map_err(qerr(
-                server,
-                "reading binlog position (needs REPLICATION CLIENT)",
-            ))?
-        }
-        Err(e) => return Err(qerr(server, "reading binlog position")(e)),
+        // Only a server that does not know the statement (MySQL before 8.2,
+        // MariaDB) is asked the old one, which MySQL 8.4 removed: any other
+        // failure, a missing grant above all, is the answer.
+        Err(e) if unknown_statement(&e) => match conn.query_first(LEGACY).await {
+            Ok(r) => r,
+            Err(e) => return Err(statement_error(conn, server, LEGACY, privilege, DURING, e).await),
+        },
+        Err(e) => return Err(statement_error(conn, server, STATUS, privilege, DURING, e).await),
     };
     let Some(mut row) = row else {
         return Err(Error::ServerSettings {
@@ -676,29 +629,5 @@ mod tests {
         assert!(Retention::Seconds(2_592_000).check(Flavor::MySql).is_ok());
         let e = Retention::Seconds(3600).check(Flavor::MySql).unwrap_err();
         assert!(e.contains("SET PERSIST binlog_expire_logs_seconds"), "{e}");
-    }
-
-    #[test]
-    fn grants_are_read_like_the_server_prints_them() {
-        let g = |lines: &[&str]| {
-            missing_from_grants(&lines.iter().map(|s| s.to_string()).collect::<Vec<_>>())
-        };
-        assert!(g(&["GRANT ALL PRIVILEGES ON *.* TO `bp`@`%` WITH GRANT OPTION"]).is_empty());
-        assert!(g(&[
-            "GRANT SELECT, LOCK TABLES, REPLICATION SLAVE, BINLOG MONITOR ON *.* TO `cdc`@`%`"
-        ])
-        .is_empty());
-        assert_eq!(
-            g(&["GRANT SELECT, REPLICATION SLAVE ON *.* TO `cdc`@`%`"]),
-            vec!["LOCK TABLES", "REPLICATION CLIENT"]
-        );
-        assert_eq!(
-            g(&[
-                "GRANT USAGE ON *.* TO `cdc`@`%`",
-                "GRANT SELECT, LOCK TABLES ON `shop`.* TO `cdc`@`%`",
-                "GRANT REPLICATION SLAVE ON `shop`.* TO x"
-            ]),
-            vec!["REPLICATION SLAVE", "REPLICATION CLIENT"]
-        );
     }
 }
