@@ -163,6 +163,13 @@ pub enum OffsetStorage {
     },
 }
 
+/// How long a lease lasts unless renewed, by default
+/// (`offset.lease.ttl.ms`). A poll renews it every third of that while it
+/// works (`pipeline::poll`), so a live poller keeps it however long its
+/// sends take, and a poller that died (SIGKILL, a frozen Lambda) is
+/// replaced within this time, not after its whole budget.
+pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(10);
+
 /// A validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -212,6 +219,12 @@ pub struct Config {
     /// `offset.flush.interval.ms`: the longest time between checkpoints
     /// inside one poll; default 10 s. Each poll also checkpoints at its end.
     pub offset_flush_interval: Duration,
+    /// `offset.lease.ttl.ms`: how long a poll's lease lasts unless renewed
+    /// (a working poll renews it every third of that); default
+    /// [`DEFAULT_LEASE_TTL`], so a poller that died is replaced within
+    /// seconds while a renewal can be late by a few seconds without losing
+    /// the lease.
+    pub lease_ttl: Duration,
     /// `poll.max.duration.ms`: a poll's time budget; default 60 s. The
     /// Lambda function lowers it to its deadline minus a margin.
     pub poll_max_duration: Duration,

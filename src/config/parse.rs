@@ -253,6 +253,11 @@ impl Config {
             }
         };
         let offset_flush_interval = r.millis_or("offset.flush.interval.ms", 10_000);
+        let lease_ttl = r.millis_or("offset.lease.ttl.ms", DEFAULT_LEASE_TTL.as_millis() as u64);
+        if lease_ttl < Duration::from_millis(1000) {
+            r.problems
+                .push("offset.lease.ttl.ms: must be at least 1000".into());
+        }
         let poll_max_duration = r.millis_or("poll.max.duration.ms", 60_000);
         if poll_max_duration < Duration::from_millis(100) {
             r.problems
@@ -517,6 +522,7 @@ impl Config {
             replication_factor,
             offsets,
             offset_flush_interval,
+            lease_ttl,
             poll_max_duration,
             poll_max_events,
             poll_interval,

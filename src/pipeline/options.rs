@@ -9,11 +9,7 @@ use serde::Serialize;
 
 use crate::config::{Config, FailureMode};
 
-/// How long a lease lasts unless renewed. A poll renews it every third of
-/// that while it works (`pipeline::poll`), so a live poller keeps it
-/// however long its sends take, and a poller that died (SIGKILL, a frozen
-/// Lambda) is replaced within this time, not after its whole budget.
-pub const LEASE_TTL: Duration = Duration::from_secs(10);
+pub use crate::config::DEFAULT_LEASE_TTL as LEASE_TTL;
 
 /// Bounds and batching of one poll.
 #[derive(Debug, Clone)]
@@ -26,8 +22,8 @@ pub struct PollOptions {
     pub max_batch_bytes: usize,
     /// Longest time between checkpoints inside the poll.
     pub flush_interval: Duration,
-    /// Lease duration ([`LEASE_TTL`]); renewed while the poll works, and by
-    /// each checkpoint.
+    /// Lease duration (`offset.lease.ttl.ms`, [`LEASE_TTL`] by default);
+    /// renewed while the poll works, and by each checkpoint.
     pub lease_ttl: Duration,
     /// Emit a heartbeat at most this often (`heartbeat.interval.ms`).
     pub heartbeat_interval: Option<Duration>,
@@ -57,7 +53,7 @@ impl PollOptions {
             max_batch_records: config.max_batch_records,
             max_batch_bytes: 16 << 20,
             flush_interval: config.offset_flush_interval,
-            lease_ttl: LEASE_TTL,
+            lease_ttl: config.lease_ttl,
             heartbeat_interval: config.heartbeat_interval,
             read_deadline: deadline - reserve,
             hard_deadline: deadline,
