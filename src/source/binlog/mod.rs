@@ -91,6 +91,22 @@ impl std::fmt::Debug for BinlogSource {
     }
 }
 
+/// The replica id a dump announces. On MySQL, `database.server.id`: a new
+/// dump replaces an older one with the same id, so a stale dump of a frozen
+/// poller is ended by the next poll. On MariaDB, 0, the anonymous reader id
+/// `mysqlbinlog` uses: MariaDB only flags the older dump of a same-id
+/// replica, which stays blocked in a socket write (a frozen poller never
+/// reads) until `net_write_timeout`, and the new dump reads nothing until
+/// then (issue 13, finding 8). A dump with id 0 is never matched against
+/// other dumps, so it neither waits for a stale one nor disturbs a real
+/// replica, whose id cannot be 0.
+fn dump_server_id(config: &Config, flavor: Flavor) -> u32 {
+    match flavor {
+        Flavor::MySql => config.server_id,
+        Flavor::MariaDb => 0,
+    }
+}
+
 impl BinlogSource {
     /// Opens a non-blocking dump at `start`, reading until `deadline`.
     ///
@@ -129,7 +145,7 @@ impl BinlogSource {
                 (String::new(), Some(sids))
             }
         };
-        let mut req = BinlogStreamRequest::new(config.server_id).with_non_blocking();
+        let mut req = BinlogStreamRequest::new(dump_server_id(config, flavor)).with_non_blocking();
         req = match (start, request) {
             (StartAt::Position(p), _) => req.with_filename(p.file.as_bytes()).with_pos(p.pos),
             (StartAt::Gtid(_), Some(sids)) => req.with_gtid().with_gtid_set(sids).with_pos(4),
