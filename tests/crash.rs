@@ -303,7 +303,8 @@ async fn polls_killed_at_random_instants_lose_nothing(s: &Services, db: &Db) {
     while !chaos.snapshot_done() {
         round += 1;
         assert!(round < 300, "the snapshot did not finish in {round} rounds");
-        let kill_after = (round % 4 != 0).then(|| Duration::from_millis(50 + rng.below(300)));
+        let kill_after =
+            (!round.is_multiple_of(4)).then(|| Duration::from_millis(50 + rng.below(300)));
         chaos.poll(kill_after).await;
     }
     let killed_during_snapshot = chaos.kills;
