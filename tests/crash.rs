@@ -9,7 +9,8 @@
 //!   `(file, pos, row)` are not after the last one applied for its key, as a
 //!   de-duplicating consumer does (re-delivery keeps coordinates, and per-key
 //!   order holds);
-//! * the stored offset never moved back.
+//! * the stored offset never moved back: not its position, GTID set,
+//!   partial-transaction progress or snapshot completion.
 //!
 //! Deterministic in its verdict: the writer's statements and the kill delays
 //! come from fixed seeds, the writer runs at a fixed rate, and every wait is
@@ -232,8 +233,21 @@ impl Chaos<'_> {
                 .unwrap()
                 .and_then(|st| st.checkpoint);
             if let (Some(before), Some(now)) = (&self.previous, &now) {
+                let gtids_back = matches!(
+                    (&before.gtid_set, &now.gtid_set),
+                    (Some(b), Some(n)) if !n.contains_set(b)
+                );
+                let progress_back = match (&before.transaction, &now.transaction) {
+                    (Some(b), Some(n)) if b.start == n.start => {
+                        (n.rows_events, n.rows) < (b.rows_events, b.rows)
+                    }
+                    (Some(b), None) => now.position <= b.start,
+                    _ => false,
+                };
                 if now.resume_position() < before.resume_position()
                     || (before.initial_snapshot_done && !now.initial_snapshot_done)
+                    || gtids_back
+                    || progress_back
                 {
                     eprintln!("offset moved back: {before} -> {now}");
                     self.regressions += 1;

@@ -263,6 +263,16 @@ pub struct TxProgress {
     pub tx_meta: Option<TxCounter>,
 }
 
+impl TxProgress {
+    /// Whether the transaction beginning at `start` (with `gtid`) is this
+    /// one: the same start, or the same GTID (a GTID dump may place it
+    /// elsewhere). The one rule the source (which passes over the rows
+    /// events already published) and the streamer (which counts them) share.
+    pub fn is_transaction(&self, start: &BinlogPosition, gtid: Option<&str>) -> bool {
+        self.start == *start || (self.gtid.is_some() && self.gtid.as_deref() == gtid)
+    }
+}
+
 /// A value of a key column, as stored in a snapshot cursor.
 ///
 /// Kept typed so the next chunk's `WHERE (k1, k2) > (?, ?)` binds it as the

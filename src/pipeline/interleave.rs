@@ -44,13 +44,18 @@ pub(super) async fn run<D: Database, K: Sink, O: OffsetStore>(
 ) -> Result<()> {
     if st.snapshot().is_some() {
         let mut reader = bounded(opts, "connecting the snapshot reader", db.chunk_reader()).await?;
-        match snapshot_chunks(config, db, &mut reader, st, info, opts).await {
-            Ok(Chunks::Done) => reader.close().await,
-            // The reader is in the middle of a query: dropped, not closed.
-            // Closing its connection ends its table lock on the server.
-            Ok(Chunks::ReaderStuck) => drop(reader),
+        match Box::pin(snapshot_chunks(config, db, &mut reader, st, info, opts)).await {
+            Ok(Chunks::Done) => {
+                let _ = tokio::time::timeout(ABORT_LIMIT, reader.close()).await;
+            }
+            // The reader is in the middle of a query, perhaps holding its
+            // table lock: its session is killed (bounded: the final publish
+            // and checkpoint keep their reserve).
+            Ok(Chunks::ReaderStuck) => {
+                let _ = tokio::time::timeout(ABORT_LIMIT, reader.abort()).await;
+            }
             Err(e) => {
-                reader.close().await;
+                let _ = tokio::time::timeout(ABORT_LIMIT, reader.close()).await;
                 return Err(e);
             }
         }
@@ -63,6 +68,10 @@ pub(super) async fn run<D: Database, K: Sink, O: OffsetStore>(
     }
     Ok(())
 }
+
+/// The longest closing a dump or a chunk reader, or killing a stuck one,
+/// may take: the final publish and checkpoint keep their reserve.
+const ABORT_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// How the snapshot part of a poll ended.
 enum Chunks {
@@ -150,15 +159,17 @@ async fn pump_from_checkpoint<D: Database, K: Sink, O: OffsetStore>(
     opts: &PollOptions,
     stop_at: Option<&BinlogPosition>,
 ) -> Result<Pump> {
-    let mut source = db
-        .open_binlog(
-            info.flavor,
-            &st.start_at(info.gtid_mode()),
-            st.resume_transaction(),
-            opts.read_deadline,
-        )
-        .await?;
-    let pumped = st.pump(&mut source, stop_at).await;
-    source.close().await;
+    let start = st.start_at(info.gtid_mode());
+    let open = db.open_binlog(
+        info.flavor,
+        &start,
+        st.resume_transaction(),
+        opts.read_deadline,
+    );
+    let mut source = bounded(opts, "opening the binlog dump", open).await?;
+    // Boxed: the pump's state (a source read, decode, metadata queries, a
+    // send) is deep; on the heap it does not grow the caller's stack.
+    let pumped = Box::pin(st.pump(&mut source, stop_at)).await;
+    let _ = tokio::time::timeout(ABORT_LIMIT, source.close()).await;
     pumped
 }

@@ -152,7 +152,16 @@ where
             });
         }
     };
-    let work = poll_with_lease(config, db, connect_sink, store, &lease, opts);
+    // Boxed: a poll's state machine is large and deeply nested; on the heap
+    // it does not overflow a worker thread's stack in debug builds.
+    let work = Box::pin(poll_with_lease(
+        config,
+        db,
+        connect_sink,
+        store,
+        &lease,
+        opts,
+    ));
     let result = tokio::select! {
         r = work => r,
         // Only ends when the lease could not be renewed: the work stops
@@ -167,10 +176,11 @@ where
     Ok(summary)
 }
 
-/// Renews `lease` every third of `ttl` until a renewal fails, and returns
-/// that failure ([`crate::Error::Fenced`] when another poller took over). A
-/// failed renewal is retried until the lease would have expired, so one
-/// slow store call does not end a healthy poll.
+/// Renews `lease` every third of `ttl` and returns only when it could not:
+/// [`crate::Error::Fenced`] when another poller took over, else the last
+/// failure once the lease would have expired. A failed or slow renewal is
+/// retried at once, each attempt bounded by what is left of the lease, so
+/// one slow store call does not end a healthy poll.
 async fn renew_while_working<O: OffsetStore>(
     store: &O,
     lease: &Lease,
@@ -180,18 +190,25 @@ async fn renew_while_working<O: OffsetStore>(
     let mut renewed = Instant::now();
     loop {
         tokio::time::sleep(every).await;
-        match tokio::time::timeout(every, store.renew(lease, ttl)).await {
-            Ok(Ok(())) => renewed = Instant::now(),
-            Ok(Err(e @ crate::Error::Fenced { .. })) => return e,
-            Ok(Err(e)) if renewed.elapsed() + every >= ttl => return e,
-            Ok(Err(e)) => tracing::warn!(error = %e, "lease renewal failed; retrying"),
-            Err(_) if renewed.elapsed() + every >= ttl => {
-                return crate::Error::Timeout {
-                    what: format!("renewing the lease on {}", store.describe()),
-                    limit: every,
+        loop {
+            let left = (renewed + ttl).saturating_duration_since(Instant::now());
+            let failure = match tokio::time::timeout(left, store.renew(lease, ttl)).await {
+                Ok(Ok(())) => {
+                    renewed = Instant::now();
+                    break;
                 }
+                Ok(Err(e @ crate::Error::Fenced { .. })) => return e,
+                Ok(Err(e)) => e,
+                Err(_) => crate::Error::Timeout {
+                    what: format!("renewing the lease on {}", store.describe()),
+                    limit: left,
+                },
+            };
+            if (renewed + ttl) <= Instant::now() {
+                return failure;
             }
-            Err(_) => tracing::warn!("lease renewal timed out; retrying"),
+            tracing::warn!(error = %failure, "lease renewal failed; retrying");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
     }
 }
@@ -225,7 +242,7 @@ where
     let start = bounded(
         opts,
         "planning the poll (binlog files, tables to snapshot)",
-        plan::plan_start(config, lease, &info, db),
+        Box::pin(plan::plan_start(config, lease, &info, db)),
     )
     .await?;
     db.end_planning().await;
@@ -244,7 +261,7 @@ where
     let mut encoder = EventEncoder::new(EncoderOptions::from(config));
     let mut st = Streamer::new(&mut sink, store, lease, &mut encoder, start, opts);
     st.commit_if_fresh().await?;
-    interleave::run(config, db, &mut st, &info, opts).await?;
+    Box::pin(interleave::run(config, db, &mut st, &info, opts)).await?;
     let summary = st.finish().await?;
     if config.snapshot_mode == SnapshotMode::Always {
         plan::always_snapshot_committed();

@@ -140,13 +140,19 @@ impl<'a, K: Sink, O: OffsetStore> Streamer<'a, K, O> {
             gtid_set: self.gtid_set.clone(),
             transaction: match &self.tx {
                 // Nothing of this transaction handled yet: the boundary says it all.
-                Some(t) => (t.rows_events > 0 || t.rows > 0).then(|| TxProgress {
-                    start: t.start.clone(),
-                    gtid: t.gtid.clone(),
-                    rows_events: t.rows_events,
-                    rows: t.rows,
-                    tx_meta: t.meta.clone(),
-                }),
+                Some(t) => {
+                    // While the resumed transaction's published rows events
+                    // are passed over again, the stored progress still
+                    // stands: never report less.
+                    let (rows_events, rows) = (t.rows_events, t.rows).max(t.skip.unwrap_or((0, 0)));
+                    (rows_events > 0 || rows > 0).then(|| TxProgress {
+                        start: t.start.clone(),
+                        gtid: t.gtid.clone(),
+                        rows_events,
+                        rows,
+                        tx_meta: t.meta.clone(),
+                    })
+                }
                 // The partly published transaction this poll resumes has not
                 // begun again yet: its progress still stands.
                 None => self.resume_skip.clone(),
@@ -265,10 +271,7 @@ impl<'a, K: Sink, O: OffsetStore> Streamer<'a, K, O> {
                 mysql_gtid,
             } => {
                 let (skip, resumed_meta) = match self.resume_skip.take() {
-                    Some(p)
-                        if p.start == s
-                            || (p.gtid.is_some() && p.gtid.as_deref() == gtid.as_deref()) =>
-                    {
+                    Some(p) if p.is_transaction(&s, gtid.as_deref()) => {
                         (Some((p.rows_events, p.rows)), p.tx_meta)
                     }
                     Some(p) => {

@@ -555,3 +555,40 @@ async fn header_events_of_an_older_file_do_not_move_the_checkpoint_back() {
         BinlogPosition::new("b.000007", 5100)
     );
 }
+
+/// Review of issue 13, finding 4: the resumed transaction begins again and
+/// the poll ends while its published rows events are still being passed
+/// over; the stored progress must not shrink.
+#[tokio::test]
+async fn a_poll_that_ends_while_passing_over_published_rows_keeps_the_progress() {
+    let start = BinlogPosition::new("b.000001", 100);
+    let mut cp = Checkpoint::at(start.clone(), None);
+    cp.transaction = Some(TxProgress {
+        start: start.clone(),
+        gtid: None,
+        rows_events: 8,
+        rows: 2,
+        tx_meta: None,
+    });
+    let (store, lease) = store_holding(&cp).await;
+    let mut events = vec![SourceEvent::Begin {
+        start,
+        gtid: None,
+        mysql_gtid: None,
+    }];
+    events.extend((0..3).map(|_| SourceEvent::Rows(Vec::new())));
+    let mut sink = MemorySink::default();
+    let s = stream(
+        &mut MemorySource::new(events),
+        &mut sink,
+        &store,
+        &lease,
+        &mut encoder(),
+        cp.clone(),
+        &opts(None, 10),
+    )
+    .await
+    .unwrap();
+    assert_eq!(store.state().unwrap().checkpoint, Some(cp));
+    assert_eq!(s.checkpoints, 0);
+}

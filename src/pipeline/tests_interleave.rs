@@ -356,10 +356,10 @@ async fn a_working_poll_renews_its_short_lease() {
     let store = MemoryStore::default();
     let mut sink = MemorySink::default();
     let mut opts = PollOptions::from_config(&cfg, Instant::now() + Duration::from_secs(30));
-    opts.lease_ttl = Duration::from_millis(300);
+    opts.lease_ttl = Duration::from_millis(1500);
     let slow = SlowSink {
         inner: &mut sink,
-        delay: Duration::from_millis(1200),
+        delay: Duration::from_millis(5000),
     };
     let mut mdb = db.clone();
     let work = poll(
@@ -370,8 +370,9 @@ async fn a_working_poll_renews_its_short_lease() {
         &opts,
     );
     let other = async {
-        // Four lease lengths into the one slow send.
-        tokio::time::sleep(Duration::from_millis(1000)).await;
+        // Two lease lengths into the one slow send (a renewal may be a
+        // whole lease late before this could see the lease free).
+        tokio::time::sleep(Duration::from_millis(3000)).await;
         store
             .acquire("other", Duration::from_secs(1))
             .await
@@ -448,6 +449,11 @@ async fn a_stuck_chunk_read_ends_at_the_read_deadline() {
         .await
         .unwrap();
     assert!(sink.records.is_empty());
+    assert_eq!(
+        db.aborted_readers(),
+        1,
+        "the stuck reader's session is killed"
+    );
     let cp = checkpoint(&store);
     assert!(cp.snapshot.unwrap().tables[0].cursor.is_none());
 }

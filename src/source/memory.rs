@@ -45,6 +45,7 @@ struct State {
     purged: bool,
     stall_chunk_reads: bool,
     stall_binlog: bool,
+    aborted_readers: usize,
 }
 
 /// A [`Database`] in memory; clones share the same state.
@@ -182,6 +183,11 @@ impl MemoryDatabase {
             .get(&(db.to_string(), table.to_string()))
             .map(|(_, r)| r.clone())
             .unwrap_or_default()
+    }
+
+    /// Chunk readers aborted (killed) so far.
+    pub fn aborted_readers(&self) -> usize {
+        self.lock().aborted_readers
     }
 
     /// Snapshot chunks read so far.
@@ -340,4 +346,8 @@ impl ChunkSource for MemoryDatabase {
     }
 
     async fn close(self) {}
+
+    async fn abort(self) {
+        self.lock().aborted_readers += 1;
+    }
 }

@@ -166,6 +166,13 @@ pub trait ChunkSource: Send {
     fn close(self) -> impl Future<Output = ()> + Send
     where
         Self: Sized;
+
+    /// Ends a reader stuck in the middle of a read (its table lock may be
+    /// held): the server must end its session now, not when a background
+    /// cleanup gets to it.
+    fn abort(self) -> impl Future<Output = ()> + Send
+    where
+        Self: Sized;
 }
 
 #[cfg(any(test, feature = "testing"))]

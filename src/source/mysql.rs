@@ -93,4 +93,8 @@ impl ChunkSource for ChunkReader {
     async fn close(self) {
         ChunkReader::close(self).await
     }
+
+    async fn abort(self) {
+        ChunkReader::abort(self).await
+    }
 }

@@ -59,6 +59,8 @@ pub struct Chunk {
 pub struct ChunkReader {
     conn: Conn,
     server: String,
+    /// To reach the server again when the reader must be killed.
+    config: Config,
 }
 
 fn quote(ident: &str) -> String {
@@ -76,7 +78,11 @@ impl ChunkReader {
         ))
         .await
         .map_err(qerr(&server, "preparing the snapshot session"))?;
-        Ok(Self { conn, server })
+        Ok(Self {
+            conn,
+            server,
+            config: config.clone(),
+        })
     }
 
     /// The table's schema and chunk key; `None` when it no longer exists.
@@ -195,6 +201,28 @@ impl ChunkReader {
     /// Closes the connection.
     pub async fn close(self) {
         let _ = self.conn.disconnect().await;
+    }
+
+    /// Ends a reader stuck in the middle of a query (perhaps holding its
+    /// table lock): `KILL`s its connection from a new one. Dropping it is
+    /// not enough: mysql_async drains a dropped connection in a background
+    /// task before closing it, and a Lambda frozen after the invocation
+    /// would keep the lock until it thaws. A user may always kill its own
+    /// connections.
+    pub async fn abort(self) {
+        let id = self.conn.id();
+        drop(self.conn);
+        match connect(&self.config).await {
+            Ok(mut c) => {
+                if let Err(e) = c.query_drop(format!("KILL {id}")).await {
+                    tracing::warn!(error = %e, connection = id, "could not kill the stuck snapshot reader; the server ends it with its socket");
+                }
+                let _ = c.disconnect().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, connection = id, "could not reach the server to kill the stuck snapshot reader")
+            }
+        }
     }
 }
 

@@ -109,7 +109,10 @@ pub(crate) fn uncompress_part(part: &[u8], limit: usize) -> Result<Vec<u8>, Stri
             "it inflates to {len} bytes, above the {limit}-byte limit (max_allowed_packet of the dump connection)"
         ));
     }
-    let mut out = Vec::with_capacity(len);
+    // Grown as the data inflates, not reserved from the header: a small
+    // corrupt event must not allocate the declared size up front. zlib
+    // expands at most ~1032:1, which bounds a reasonable first guess.
+    let mut out = Vec::with_capacity(len.min(rest.len().saturating_mul(8)));
     flate2::read::ZlibDecoder::new(&rest[n..])
         .take(len as u64 + 1)
         .read_to_end(&mut out)

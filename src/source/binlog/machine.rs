@@ -264,7 +264,7 @@ impl Machine {
                 let domain = u32::from_le_bytes(d[8..12].try_into().unwrap_or_default());
                 let standalone = d[12] & MARIADB_FL_STANDALONE != 0;
                 let gtid: Arc<str> = format!("{domain}-{server_id}-{seq}").into();
-                self.begin(start, Some(gtid), None, &mut out);
+                self.begin(start, Some(gtid), None, &mut out)?;
                 self.explicit_begin = !standalone;
                 return Ok(out);
             }
@@ -316,9 +316,9 @@ impl Machine {
                     None => uuid,
                 };
                 let gtid: Arc<str> = format!("{sid}:{}", g.gno()).into();
-                self.begin(start, Some(gtid), Some((sid, g.gno())), &mut out);
+                self.begin(start, Some(gtid), Some((sid, g.gno())), &mut out)?;
             }
-            Some(EventData::AnonymousGtidEvent(_)) => self.begin(start, None, None, &mut out),
+            Some(EventData::AnonymousGtidEvent(_)) => self.begin(start, None, None, &mut out)?,
             Some(EventData::QueryEvent(q)) => {
                 self.thread = Some(q.thread_id());
                 let sql = q.query();
@@ -334,7 +334,7 @@ impl Machine {
                 };
                 match word.as_str() {
                     "BEGIN" if !self.in_tx => {
-                        self.begin(start, None, None, &mut out);
+                        self.begin(start, None, None, &mut out)?;
                         self.explicit_begin = true;
                     }
                     "BEGIN" => self.explicit_begin = true,
@@ -467,23 +467,23 @@ impl Machine {
         gtid: Option<Arc<str>>,
         mysql_gtid: Option<(String, u64)>,
         out: &mut Vec<Step>,
-    ) {
+    ) -> Result<()> {
         if self.in_tx {
-            // A GTID event without the previous group's end: the server
-            // never does this for complete groups; treat the old one as over.
-            tracing::warn!(position = %self.pos(start), "transaction started before the previous one ended");
+            // The server ends every group it writes; a new one before the
+            // end means the reader missed it (a compressed payload that
+            // yielded no events, a group this machine does not understand).
+            // Its rows would be checkpointed as committed: stop instead.
+            return Err(self.decode_err(
+                start,
+                "a transaction begins before the previous one ended (a group whose end the reader did not see, such as a transaction payload that decompressed to nothing); the checkpoint was not moved past it; report the server version and this position",
+            ));
         }
         self.in_tx = true;
         self.explicit_begin = false;
         self.gtid = gtid.clone();
         let here = self.pos(start);
         self.skip_rows_events = match self.resume.take() {
-            Some(p)
-                if p.start == here
-                    || (p.gtid.is_some() && p.gtid.as_deref() == gtid.as_deref()) =>
-            {
-                p.rows_events
-            }
+            Some(p) if p.is_transaction(&here, gtid.as_deref()) => p.rows_events,
             // Resume applies to the first transaction only.
             _ => 0,
         };
@@ -492,6 +492,7 @@ impl Machine {
             gtid,
             mysql_gtid,
         }));
+        Ok(())
     }
 
     fn commit(&mut self, log_pos: u64, ts_sec: u32, out: &mut Vec<Step>) {

@@ -682,3 +682,28 @@ fn events_skipped_on_purpose_only_move_the_position() {
     let steps = after_header(synthetic(5, 1000, &body)).unwrap();
     assert_eq!(lines(&steps), ["advance mariadb-bin.000002:1000"]);
 }
+
+/// A new group before the previous one ended (e.g. a transaction payload
+/// that decompressed to nothing) stops the poll instead of passing over the
+/// unfinished one.
+#[test]
+fn a_transaction_that_begins_before_the_previous_one_ended_stops_the_poll() {
+    let gtid = |seq: u64| {
+        let mut b = seq.to_le_bytes().to_vec();
+        b.extend_from_slice(&0u32.to_le_bytes());
+        b.push(0);
+        b
+    };
+    let events = replay("mariadb_gtid.bin");
+    let mut m = Machine::new(Flavor::MariaDb, false, "mariadb-bin.000002".into(), None);
+    run(&mut m, &events[..5]);
+    let steps = m.feed(&synthetic(162, 1000, &gtid(7))).unwrap();
+    assert_eq!(lines(&steps), ["begin mariadb-bin.000002:968 0-2-7"]);
+    let err = m.feed(&synthetic(162, 1100, &gtid(8))).unwrap_err();
+    assert!(!err.is_retryable(), "{err}");
+    assert!(
+        err.to_string().contains("mariadb-bin.000002:1068")
+            && err.to_string().contains("previous one ended"),
+        "{err}"
+    );
+}

@@ -207,7 +207,7 @@ impl BinlogSource {
                     sql,
                     default_db,
                     origin,
-                } => self.ddl(&sql, &default_db, origin).await?,
+                } => Box::pin(self.ddl(&sql, &default_db, origin)).await?,
                 Step::RowsQuery(q) => self.rows_query = q,
                 Step::AnnotateGap(at) => self.annotate_at = Some(at),
             }
@@ -356,7 +356,7 @@ impl BinlogSource {
             let mut built = match table_schema_from_tme(&tme, None) {
                 Ok(s) => s,
                 Err(_) => {
-                    let fb = self.information_schema(&db, &table).await?;
+                    let fb = Box::pin(self.information_schema(&db, &table)).await?;
                     table_schema_from_tme(&tme, fb.as_deref()).map_err(|reason| Error::Decode {
                         position: self.machine.file().to_string(),
                         reason,
@@ -364,7 +364,7 @@ impl BinlogSource {
                 }
             };
             if self.config.key_schemas || self.config.value_schemas {
-                self.apply_defaults(&mut built).await?;
+                Box::pin(self.apply_defaults(&mut built)).await?;
             }
             Some(Arc::new(built))
         } else {
