@@ -22,12 +22,14 @@ use aws_config::Region;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::create_table::CreateTableError;
 use aws_sdk_dynamodb::operation::get_item::GetItemError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
+use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ReturnValue,
     ScalarAttributeType,
 };
 use aws_sdk_dynamodb::Client;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 use super::{now_ms, Acquire, Lease, OffsetStore, StoredState};
 use crate::error::{Error, Result};
@@ -227,6 +229,43 @@ impl DynamoDbStore {
     }
 }
 
+impl DynamoDbStore {
+    /// An UpdateItem of this connector's item that succeeds only while
+    /// `lease` holds it (the epoch and owner it was taken with).
+    fn update_as_holder(&self, lease: &Lease) -> UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("connector", s(&self.connector))
+            .condition_expression("epoch = :e AND lease_owner = :o")
+            .expression_attribute_values(":e", n(lease.epoch))
+            .expression_attribute_values(":o", s(&lease.owner))
+    }
+
+    /// The outcome of an [`Self::update_as_holder`]: a failed condition means
+    /// another poller took the lease over ([`Error::Fenced`]).
+    fn fenced_unless_held(
+        &self,
+        lease: &Lease,
+        during: &'static str,
+        res: std::result::Result<UpdateItemOutput, SdkError<UpdateItemError, HttpResponse>>,
+    ) -> Result<()> {
+        match res {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(Error::Fenced {
+                    connector: self.connector.clone(),
+                    epoch: lease.epoch,
+                })
+            }
+            Err(e) => Err(self.sdk_err(during, e)),
+        }
+    }
+}
+
 impl OffsetStore for DynamoDbStore {
     async fn acquire(&self, owner: &str, ttl: Duration) -> Result<Acquire> {
         let now = now_ms();
@@ -275,85 +314,37 @@ impl OffsetStore for DynamoDbStore {
     async fn commit(&self, lease: &Lease, cp: &Checkpoint, ttl: Duration) -> Result<()> {
         let now = now_ms();
         let res = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("connector", s(&self.connector))
+            .update_as_holder(lease)
             .update_expression("SET checkpoint = :cp, lease_expires_ms = :exp, updated_ms = :now")
-            .condition_expression("epoch = :e AND lease_owner = :o")
             .expression_attribute_values(":cp", s(cp.to_string()))
             .expression_attribute_values(":exp", n(now + ttl.as_millis() as u64))
             .expression_attribute_values(":now", n(now))
-            .expression_attribute_values(":e", n(lease.epoch))
-            .expression_attribute_values(":o", s(&lease.owner))
             .send()
             .await;
-        match res {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(Error::Fenced {
-                    connector: self.connector.clone(),
-                    epoch: lease.epoch,
-                })
-            }
-            Err(e) => Err(self.sdk_err("commit checkpoint", e)),
-        }
+        self.fenced_unless_held(lease, "commit checkpoint", res)
     }
 
     async fn renew(&self, lease: &Lease, ttl: Duration) -> Result<()> {
         let res = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("connector", s(&self.connector))
+            .update_as_holder(lease)
             .update_expression("SET lease_expires_ms = :exp")
-            .condition_expression("epoch = :e AND lease_owner = :o")
             .expression_attribute_values(":exp", n(now_ms() + ttl.as_millis() as u64))
-            .expression_attribute_values(":e", n(lease.epoch))
-            .expression_attribute_values(":o", s(&lease.owner))
             .send()
             .await;
-        match res {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(Error::Fenced {
-                    connector: self.connector.clone(),
-                    epoch: lease.epoch,
-                })
-            }
-            Err(e) => Err(self.sdk_err("renew the lease", e)),
-        }
+        self.fenced_unless_held(lease, "renew the lease", res)
     }
 
     async fn release(&self, lease: &Lease) -> Result<()> {
         let res = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("connector", s(&self.connector))
+            .update_as_holder(lease)
             .update_expression("REMOVE lease_owner SET lease_expires_ms = :zero")
-            .condition_expression("epoch = :e AND lease_owner = :o")
             .expression_attribute_values(":zero", n(0))
-            .expression_attribute_values(":e", n(lease.epoch))
-            .expression_attribute_values(":o", s(&lease.owner))
             .send()
             .await;
-        match res {
-            Ok(_) => Ok(()),
+        match self.fenced_unless_held(lease, "release lease", res) {
             // Already taken over: nothing of ours to release.
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(self.sdk_err("release lease", e)),
+            Err(Error::Fenced { .. }) => Ok(()),
+            other => other,
         }
     }
 
