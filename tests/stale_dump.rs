@@ -7,11 +7,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use binlog_poller::pipeline::{PollStatus, LEASE_TTL};
+use binlog_poller::pipeline::LEASE_TTL;
 use common::*;
 use mysql_async::prelude::Queryable;
 
@@ -77,20 +76,7 @@ async fn frozen_pollers_dump_does_not_block_the_next_poll(s: &Services, db: &Db)
     }
     let before = dumps(db).await;
 
-    let child = Command::new(env!("CARGO_BIN_EXE_binlog-poller"))
-        .args(["run", "--once", "--config"])
-        .arg(c.config_file())
-        .env("BINLOG_POLLER_FAULT", "pause:after_publish")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut child = Frozen(child);
-    let stderr = child.0.stderr.take().unwrap();
-    let reached = BufReader::new(stderr)
-        .lines()
-        .any(|l| l.unwrap().contains("fault point reached: after_publish"));
-    assert!(reached, "the poll never reached the fault point");
+    let child = Frozen(c.cli_paused_at("after_publish"));
     let pid = child.0.id();
     signal(pid, "-STOP");
     let frozen_at = Instant::now();
@@ -119,17 +105,9 @@ async fn frozen_pollers_dump_does_not_block_the_next_poll(s: &Services, db: &Db)
 
     // The frozen poller's lease expires; the next poll reads everything
     // after the stored checkpoint, the new rows included.
-    let summary = loop {
-        let sm = c.poll().await;
-        if sm.status == PollStatus::Ok {
-            break sm;
-        }
-        assert!(
-            frozen_at.elapsed() < LEASE_TTL + Duration::from_secs(10),
-            "lease never expired: {sm:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    };
+    let summary = c
+        .poll_once_the_lease_is_free(frozen_at, LEASE_TTL + Duration::from_secs(10))
+        .await;
     eprintln!("poll after the frozen one: {summary:?}");
     // Before the fix, MariaDB's new dump read nothing until the server's
     // net_write_timeout (60 s) ended the stale one.

@@ -4,12 +4,11 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use binlog_poller::offsets::{AnyStore, OffsetStore};
-use binlog_poller::pipeline::{poll_once, PollStatus, LEASE_TTL};
+use binlog_poller::pipeline::{poll_once, LEASE_TTL};
 use binlog_poller::sink::partition_for;
 use common::*;
 use serde_json::{json, Value};
@@ -388,23 +387,7 @@ async fn killed_after_publish_before_checkpoint_redelivers(s: &Services, db: &Db
     c.sql(&format!("INSERT INTO t VALUES {}", values.join(",")))
         .await;
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_binlog-poller"))
-        .args(["run", "--once", "--config"])
-        .arg(c.config_file())
-        .env("BINLOG_POLLER_FAULT", "pause:after_publish")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut reached = false;
-    for line in BufReader::new(stderr).lines() {
-        if line.unwrap().contains("fault point reached: after_publish") {
-            reached = true;
-            break;
-        }
-    }
-    assert!(reached, "the poll never reached the fault point");
+    let mut child = c.cli_paused_at("after_publish");
     child.kill().unwrap(); // SIGKILL: no destructor, no checkpoint, no lease release
     child.wait().unwrap();
     let killed = Instant::now();
@@ -426,17 +409,9 @@ async fn killed_after_publish_before_checkpoint_redelivers(s: &Services, db: &Db
 
     // The dead poller's short lease expires; then the next poll re-delivers
     // (issue 13, finding 7: within LEASE_TTL, not the dead poll's budget).
-    let summary = loop {
-        let sm = c.poll().await;
-        if sm.status == PollStatus::Ok {
-            break sm;
-        }
-        assert!(
-            killed.elapsed() < LEASE_TTL + Duration::from_secs(5),
-            "lease never expired"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    };
+    let summary = c
+        .poll_once_the_lease_is_free(killed, LEASE_TTL + Duration::from_secs(5))
+        .await;
     eprintln!(
         "a dead poller blocked the next one for {:?}",
         killed.elapsed()

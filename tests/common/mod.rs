@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use binlog_poller::offsets::{AnyStore, FileStore};
-use binlog_poller::pipeline::{poll_once, PollSummary};
+use binlog_poller::pipeline::{poll_once, PollStatus, PollSummary};
 use binlog_poller::Config;
 use mysql_async::prelude::Queryable;
 use rskafka::client::partition::UnknownTopicHandling;
@@ -306,18 +306,60 @@ impl Connector {
     /// Runs the CLI with this connector's config file.
     pub fn cli(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let cfg = self.config_file();
-        // Cargo sets the variable for the root crate's tests only; this file
-        // also serves `functions/poller`'s, which never run the CLI.
-        let Some(bin) = option_env!("CARGO_BIN_EXE_binlog-poller") else {
-            panic!("the CLI is built for the root crate's integration tests only")
-        };
-        let mut cmd = Command::new(bin);
+        let mut cmd = Command::new(cli_binary());
         cmd.args(args).arg("--config").arg(&cfg);
         for (k, v) in env {
             cmd.env(k, v);
         }
         cmd.output().expect("run binlog-poller")
     }
+
+    /// Starts `run --once` with `BINLOG_POLLER_FAULT=pause:<point>` and
+    /// returns once the poll sits at that point (Kafka acknowledged, nothing
+    /// checkpointed), for the test to kill or freeze it there.
+    pub fn cli_paused_at(&self, point: &str) -> std::process::Child {
+        let mut child = Command::new(cli_binary())
+            .args(["run", "--once", "--config"])
+            .arg(self.config_file())
+            .env("BINLOG_POLLER_FAULT", format!("pause:{point}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let reached = std::io::BufRead::lines(std::io::BufReader::new(stderr)).any(|l| {
+            l.unwrap()
+                .contains(&format!("fault point reached: {point}"))
+        });
+        assert!(reached, "the poll never reached the fault point {point}");
+        child
+    }
+
+    /// Polls until one runs (a dead or frozen poller's lease expired), which
+    /// must happen within `limit` of `since`.
+    pub async fn poll_once_the_lease_is_free(
+        &self,
+        since: Instant,
+        limit: Duration,
+    ) -> PollSummary {
+        loop {
+            let sm = self.poll().await;
+            if sm.status == PollStatus::Ok {
+                return sm;
+            }
+            assert!(since.elapsed() < limit, "the lease never expired: {sm:?}");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+}
+
+/// The CLI binary. Cargo sets the variable for the root crate's tests
+/// only; this file also serves `functions/poller`'s, which never run it.
+pub fn cli_binary() -> &'static str {
+    let Some(bin) = option_env!("CARGO_BIN_EXE_binlog-poller") else {
+        panic!("the CLI is built for the root crate's integration tests only")
+    };
+    bin
 }
 
 /// A record read back from Kafka.
