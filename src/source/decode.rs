@@ -383,6 +383,17 @@ pub fn cell_from_binlog(value: BinlogValue<'_>, ty: &ColumnType) -> Result<Cell,
                     .ok_or_else(|| format!("TIMESTAMP value {s:?}"))?,
             }
         }
+        // A TIME(1)/TIME(2) column read as TIMESTAMP(0) (see `time2_workaround`): the
+        // four bytes of MySQL's TIME2 format as one big-endian number (printed as an i32).
+        (Value::Bytes(b), ColumnType::Time { fsp: 1 | 2 }) => {
+            let raw: i32 = std::str::from_utf8(&b)
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| "TIME(1|2) value".to_string())?;
+            Cell::Time {
+                micros: time2_fsp12_micros(raw.to_be_bytes()),
+            }
+        }
         (Value::Bytes(b), ColumnType::Year) => {
             let y: u16 = String::from_utf8_lossy(&b)
                 .parse()
@@ -422,6 +433,96 @@ pub fn cell_from_binlog(value: BinlogValue<'_>, ty: &ColumnType) -> Result<Cell,
         },
         (Value::Time(neg, days, h, m, s, us), _) => Cell::time(neg, days, h, m, s, us),
     })
+}
+
+/// MySQL's `MYSQL_TYPE_TIMESTAMP2`, whose four bytes at precision 0 have the width of a
+/// TIME2 value at precision 1 or 2.
+const MYSQL_TYPE_TIMESTAMP2: u8 = 17;
+
+/// A copy of `tme` to decode rows with when it has TIME(1) or TIME(2) columns: those
+/// columns are declared TIMESTAMP(0) there. `mysql_common` 0.37 decodes a negative
+/// TIME(1)/TIME(2) with an unsigned subtraction (a panic in debug builds, a wrong value
+/// in release ones: -01:02:03.4 comes out as 2246536377216 µs). TIMESTAMP2 at precision 0
+/// is four big-endian bytes, the same width as TIME2 at precision 1 or 2, so the row
+/// image still parses, and the column's value arrives as that number, which
+/// [`time2_fsp12_micros`] decodes as MySQL does (`my_time_packed_from_binary`).
+/// `None` when the table has no such column.
+pub fn time2_workaround(tme: &TableMapEvent<'_>) -> Option<TableMapEvent<'static>> {
+    use mysql_common::binlog::events::FormatDescriptionEvent;
+    use mysql_common::binlog::BinlogCtx;
+    use mysql_common::io::ParseBuf;
+    use mysql_common::proto::{MyDeserialize, MySerialize};
+
+    let count = tme.columns_count() as usize;
+    let mut patch = Vec::new(); // (column, offset of its metadata)
+    let mut meta_at = 0usize;
+    for i in 0..count {
+        let meta = tme.get_column_metadata(i).unwrap_or(&[]);
+        if matches!(tme.get_column_type(i), Ok(Some(MyType::MYSQL_TYPE_TIME2)))
+            && matches!(meta, [1 | 2])
+        {
+            patch.push((i, meta_at));
+        }
+        meta_at += meta.len();
+    }
+    if patch.is_empty() {
+        return None;
+    }
+    let mut buf = Vec::new();
+    tme.serialize(&mut buf);
+    // Table id (6), flags (2), database and table names (length byte, bytes, NUL each),
+    // the column count (length-encoded), the types (one byte each), then the metadata
+    // block (length-encoded size, then bytes).
+    let db = tme.database_name_raw().len();
+    let table = tme.table_name_raw().len();
+    let types_at = 6 + 2 + (1 + db + 1) + (1 + table + 1) + lenenc_len(count as u64);
+    let meta_len_at = types_at + count;
+    let meta_block_at = meta_len_at + lenenc_len(meta_at as u64);
+    for (i, at) in patch {
+        buf[types_at + i] = MYSQL_TYPE_TIMESTAMP2;
+        buf[meta_block_at + at] = 0;
+    }
+    let fde = FormatDescriptionEvent::new(mysql_common::binlog::consts::BinlogVersion::Version4);
+    let ctx = BinlogCtx::new(
+        buf.len(),
+        &fde,
+        mysql_common::binlog::consts::EventType::TABLE_MAP_EVENT as u8,
+    );
+    TableMapEvent::deserialize(ctx, &mut ParseBuf(&buf))
+        .ok()
+        .map(TableMapEvent::into_owned)
+}
+
+fn lenenc_len(n: u64) -> usize {
+    match n {
+        0..=250 => 1,
+        251..=0xFFFF => 3,
+        0x1_0000..=0xFF_FFFF => 4,
+        _ => 9,
+    }
+}
+
+/// Microseconds of a TIME2 value at precision 1 or 2 from its four stored bytes: three
+/// bytes of packed hours/minutes/seconds offset by 0x800000, one byte of hundredths
+/// (MySQL's `my_time_packed_from_binary` and `TIME_from_longlong_time_packed`).
+pub fn time2_fsp12_micros(b: [u8; 4]) -> i64 {
+    let mut int_part = (i64::from(b[0]) << 16 | i64::from(b[1]) << 8 | i64::from(b[2])) - 0x80_0000;
+    let mut frac = i64::from(b[3]);
+    if int_part < 0 && frac > 0 {
+        int_part += 1;
+        frac -= 0x100;
+    }
+    let packed = (int_part << 24) + frac * 10_000;
+    let (negative, abs) = (packed < 0, packed.abs());
+    let hms = abs >> 24;
+    let micros = ((hms >> 12) % (1 << 10) * 3600 + (hms >> 6) % (1 << 6) * 60 + hms % (1 << 6))
+        * 1_000_000
+        + abs % (1 << 24);
+    if negative {
+        -micros
+    } else {
+        micros
+    }
 }
 
 /// Writes MySQL's binary JSON as compact text, as Debezium's binlog reader
@@ -515,6 +616,88 @@ mod tests {
         BinlogValue::Value(v)
     }
 
+    /// MySQL's `my_time_packed_to_binary` at precision 1 or 2 (C's `>>` and `%`).
+    fn time2_bytes(negative: bool, hms: (i64, i64, i64), hundredths: i64) -> [u8; 4] {
+        let packed = ((hms.0 << 12 | hms.1 << 6 | hms.2) << 24) + hundredths * 10_000;
+        let nr = if negative { -packed } else { packed };
+        let int_part = (nr >> 24) + 0x80_0000;
+        let frac = (nr % (1 << 24)) / 10_000;
+        [
+            (int_part >> 16) as u8,
+            (int_part >> 8) as u8,
+            int_part as u8,
+            frac as u8,
+        ]
+    }
+
+    #[test]
+    fn negative_time_with_one_or_two_digits_decodes() {
+        // -01:02:03.4: mysql_common 0.37 turns it into 2246536377216 µs.
+        assert_eq!(
+            time2_fsp12_micros(time2_bytes(true, (1, 2, 3), 40)),
+            -3_723_400_000
+        );
+        assert_eq!(
+            time2_fsp12_micros(time2_bytes(true, (838, 59, 59), 0)),
+            -3_020_399_000_000
+        );
+        assert_eq!(time2_fsp12_micros(time2_bytes(true, (0, 0, 0), 1)), -10_000);
+        // Through the column: the value arrives as TIMESTAMP(0) seconds.
+        let raw = i32::from_be_bytes(time2_bytes(false, (10, 20, 30), 12));
+        assert_eq!(
+            cell_from_binlog(
+                val(Value::Bytes(raw.to_string().into_bytes())),
+                &ColumnType::Time { fsp: 2 }
+            )
+            .unwrap(),
+            Cell::Time {
+                micros: 37_230_120_000
+            }
+        );
+        let raw = i32::from_be_bytes(time2_bytes(true, (10, 20, 30), 12));
+        assert_eq!(
+            cell_from_binlog(
+                val(Value::Bytes(raw.to_string().into_bytes())),
+                &ColumnType::Time { fsp: 2 }
+            )
+            .unwrap(),
+            Cell::Time {
+                micros: -37_230_120_000
+            }
+        );
+    }
+
+    #[test]
+    fn time2_workaround_declares_only_time_1_and_2_as_timestamp() {
+        use mysql_common::binlog::consts::{BinlogVersion, EventType};
+        use mysql_common::binlog::events::FormatDescriptionEvent;
+        use mysql_common::binlog::BinlogCtx;
+        use mysql_common::io::ParseBuf;
+        use mysql_common::proto::MyDeserialize;
+        // Table id 7, flags 0, `db`.`t`, columns INT, TIME(2), TIME(5), TIME(1); metadata
+        // one byte per TIME2 column; null bitmap.
+        let mut raw = vec![7, 0, 0, 0, 0, 0, 0, 0, 2, b'd', b'b', 0, 1, b't', 0, 4];
+        raw.extend([3, 19, 19, 19, 3, 2, 5, 1, 0b1111]);
+        let fde = FormatDescriptionEvent::new(BinlogVersion::Version4);
+        let ctx = BinlogCtx::new(raw.len(), &fde, EventType::TABLE_MAP_EVENT as u8);
+        let tme = TableMapEvent::deserialize(ctx, &mut ParseBuf(&raw)).unwrap();
+        let patched = time2_workaround(&tme).expect("TIME(1|2) columns");
+        let ty = |t: &TableMapEvent<'_>, i| {
+            (
+                t.get_column_type(i).unwrap().unwrap(),
+                t.get_column_metadata(i).unwrap().to_vec(),
+            )
+        };
+        assert_eq!(ty(&patched, 0), (MyType::MYSQL_TYPE_LONG, vec![]));
+        assert_eq!(ty(&patched, 1), (MyType::MYSQL_TYPE_TIMESTAMP2, vec![0]));
+        assert_eq!(ty(&patched, 2), (MyType::MYSQL_TYPE_TIME2, vec![5]));
+        assert_eq!(ty(&patched, 3), (MyType::MYSQL_TYPE_TIMESTAMP2, vec![0]));
+        assert_eq!(patched.table_name(), "t");
+        assert_eq!(patched.table_id(), 7);
+        let unchanged = time2_workaround(&patched);
+        assert!(unchanged.is_none(), "nothing left to patch");
+    }
+
     #[test]
     fn unsigned_without_metadata_is_widened() {
         let t = ColumnType::TinyInt { unsigned: true };
@@ -576,6 +759,13 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn time2_one_or_two_digits_round_trips(negative in any::<bool>(), h in 0i64..=838, m in 0i64..60, sec in 0i64..60, hundredths in 0i64..100) {
+            let micros = ((h * 3600 + m * 60 + sec) * 1_000_000) + hundredths * 10_000;
+            let expected = if negative { -micros } else { micros };
+            prop_assert_eq!(time2_fsp12_micros(time2_bytes(negative, (h, m, sec), hundredths)), expected);
+        }
+
         #[test]
         fn conversion_never_panics(i in any::<i64>(), bytes in proptest::collection::vec(any::<u8>(), 0..16)) {
             for t in [

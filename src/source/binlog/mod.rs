@@ -33,7 +33,7 @@ use mysql_common::packets::Sid;
 
 use self::machine::{Machine, Origin, RowNumbers, Step};
 use super::ddl::{parse_ddl, TableChangeKind};
-use super::decode::{cell_from_binlog, table_schema_from_tme};
+use super::decode::{cell_from_binlog, table_schema_from_tme, time2_workaround};
 use super::schema::{load_defaults, load_table, table_change_json, TableDefaults};
 use super::server::{connect, qerr, Flavor};
 use super::{DdlEvent, Source, SourceEvent};
@@ -54,6 +54,9 @@ pub enum StartAt {
 #[derive(Debug)]
 struct CachedTable {
     tme: TableMapEvent<'static>,
+    /// The table map rows are decoded with when it differs from `tme`
+    /// ([`time2_workaround`]).
+    decode_tme: Option<TableMapEvent<'static>>,
     schema: Option<Arc<TableSchema>>,
 }
 
@@ -373,6 +376,7 @@ impl BinlogSource {
         self.tables.insert(
             table_id,
             CachedTable {
+                decode_tme: schema.as_ref().and_then(|_| time2_workaround(&tme)),
                 tme,
                 schema: schema.clone(),
             },
@@ -422,10 +426,17 @@ impl BinlogSource {
             gtid,
             thread,
         } = origin;
-        let tme = self
-            .stream
-            .get_tme(table_id)
-            .ok_or_else(|| decode_err(&position, "table map vanished"))?;
+        let tme = match self
+            .tables
+            .get(&table_id)
+            .and_then(|c| c.decode_tme.as_ref())
+        {
+            Some(patched) => patched,
+            None => self
+                .stream
+                .get_tme(table_id)
+                .ok_or_else(|| decode_err(&position, "table map vanished"))?,
+        };
         let decoded = catch_unwind(AssertUnwindSafe(|| {
             let mut out = Vec::new();
             for (i, row) in rows.rows(tme).enumerate() {
@@ -476,7 +487,11 @@ impl BinlogSource {
         if self.schema_for(table_id).await?.is_none() {
             return Ok(0);
         }
-        let Some(tme) = self.stream.get_tme(table_id) else {
+        let patched = self
+            .tables
+            .get(&table_id)
+            .and_then(|c| c.decode_tme.as_ref());
+        let Some(tme) = patched.or_else(|| self.stream.get_tme(table_id)) else {
             return Ok(0);
         };
         let counted = catch_unwind(AssertUnwindSafe(|| {
