@@ -16,27 +16,34 @@
 //! [`Config::from_json`] never stops at the first problem: every unknown key
 //! (with the nearest known key as a suggestion), every missing required key
 //! and every unparsable value is reported at once in [`ConfigProblems`].
-//! Debezium keys that only make sense inside Kafka Connect (schema history
-//! topics, converters' class names) are accepted and logged as ignored, so a
-//! registration JSON works unchanged.
+//! Every key of Debezium 3.x's MySQL connector (and the Kafka Connect keys a
+//! registration carries, and Debezium 1.x's old names) is handled one way:
+//! read, or accepted and logged at warn as meaningless here with the reason
+//! (schema history, JDBC pass-through, worker tuning), or refused with why
+//! and what to use instead (single message transforms, custom converters),
+//! so a registration JSON works unchanged or says exactly why not.
 //!
 //! ## Layout
 //! * [`Config`] and the small types of its fields live here;
 //! * `parse`: [`Config::from_json`], one section of keys after another;
 //! * `reader`: the key reader. It records every key the parser asks for, so
-//!   the unknown keys are simply the ones nobody asked for (no second list
-//!   to keep in step);
+//!   the unknown keys are simply the ones nobody asked for and no table
+//!   (`keys`) ignores or refuses;
+//! * `keys`: the ignored and refused keys, with their reasons;
 //! * `kafka`: transport security and SASL (with JAAS lines);
 //! * `filters`: which databases and tables are captured;
 //! * `load`: files, the environment and `${secretsmanager:...}` references.
 
 mod filters;
 mod kafka;
+mod keys;
 mod load;
 mod parse;
 mod reader;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_registration;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -84,6 +91,32 @@ impl SnapshotMode {
             _ => return None,
         })
     }
+}
+
+/// Debezium's `snapshot.locking.mode`, in the poller's terms.
+///
+/// Debezium's modes decide how long it holds MySQL's global read lock. The
+/// poller never takes a global lock (RDS and Aurora refuse `FLUSH TABLES
+/// WITH READ LOCK`): each snapshot chunk is read under a short `LOCK TABLES
+/// t READ`, which fixes the chunk's binlog position (see `source::snapshot`).
+/// The mode therefore only says whether the user asked for more or less
+/// locking than that; the per-chunk table lock is taken in every mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnapshotLockingMode {
+    /// `minimal`, the default (also Debezium's `minimal_percona` and
+    /// `minimal_at_least_once`, which differ only in the global lock):
+    /// the per-chunk table lock.
+    Minimal,
+    /// `extended`: Debezium blocks every write for the whole snapshot, for
+    /// clients whose changes REPEATABLE READ does not isolate. Nothing more
+    /// is needed here: the table lock already makes each chunk exactly the
+    /// table's state at its binlog position, whatever other clients do.
+    Extended,
+    /// `none` (also `minimal_percona_no_table_locks`): accepted with a
+    /// warning, and the per-chunk table lock is still taken: without it a
+    /// chunk could not be placed in the binlog stream without loss (fail
+    /// closed). `custom` is refused.
+    None,
 }
 
 /// Kafka record batch compression (`kafka.compression.type`).
@@ -193,6 +226,10 @@ pub struct Config {
     pub filter: TableFilter,
     /// `snapshot.mode`; default `initial`, as Debezium.
     pub snapshot_mode: SnapshotMode,
+    /// `snapshot.locking.mode` (Debezium 1.x: `snapshot.locking.minimal`,
+    /// true for `minimal`, false for `extended`); default `minimal`, as
+    /// Debezium. Every mode reads each chunk under its table lock.
+    pub snapshot_locking_mode: SnapshotLockingMode,
     /// `tombstones.on.delete`; default true, as Debezium, so log compaction
     /// can drop deleted keys.
     pub tombstones_on_delete: bool,
@@ -200,6 +237,17 @@ pub struct Config {
     pub key_schemas: bool,
     /// `value.converter.schemas.enable`; default true, as JsonConverter.
     pub value_schemas: bool,
+    /// `value.converter.replace.null.with.default`: Kafka's JsonConverter
+    /// option (Kafka 3.x+) deciding whether a null value of an optional field
+    /// whose schema has a default is written as that default (true) or as
+    /// null (false). Default true, JsonConverter's default, which is what a
+    /// Debezium deployment with JsonConverter produces unless told otherwise.
+    pub replace_null_with_default: bool,
+    /// `key.converter.replace.null.with.default`: the same for keys; default
+    /// true. A separate field because `message.key.columns` can put nullable
+    /// columns with defaults into a key (primary key columns are never null),
+    /// though in practice keys rarely meet the case.
+    pub key_replace_null_with_default: bool,
     /// `kafka.bootstrap.servers`: `host:port` list.
     pub kafka_bootstrap: Vec<String>,
     /// `kafka.compression.type`; default none (the broker may recompress).
@@ -293,6 +341,20 @@ pub struct Config {
     /// `include.schema.changes`; default true, as Debezium: DDL is published
     /// to the `<topic.prefix>` topic.
     pub include_schema_changes: bool,
+    /// `schema.history.internal.store.only.captured.tables.ddl` (Debezium 1.x:
+    /// `database.history.store.only.captured.tables.ddl`): the tables whose
+    /// DDL the snapshot writes to the schema change topic are only the
+    /// captured ones (true) rather than every table of the captured
+    /// databases (false). Default false, as Debezium, so a table added to
+    /// the filters later already has its structure on the topic.
+    pub store_only_captured_tables_ddl: bool,
+    /// `schema.history.internal.store.only.captured.databases.ddl` (1.x:
+    /// `database.history.store.only.captured.databases.ddl`): the snapshot
+    /// writes DDL to the schema change topic only for tables of captured
+    /// databases (true) rather than of every database on the server
+    /// (false). Default false, as Debezium's MySQL connector: by default
+    /// every database's tables are written.
+    pub store_only_captured_databases_ddl: bool,
     /// `provide.transaction.metadata`; default false, as Debezium (it adds a
     /// topic and a block to every event).
     pub provide_transaction_metadata: bool,

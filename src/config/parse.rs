@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::Value as Json;
 
 use super::reader::{
-    substitute_env, Reader, MASK_CHARS, MASK_HASH, OVERRIDE_PREFIX, TRUNCATE_CHARS,
+    substitute_env, Reader, Recorded, MASK_CHARS, MASK_HASH, OVERRIDE_PREFIX, TRUNCATE_CHARS,
 };
 use super::*;
 use crate::encode::{ColumnMask, HashAlgorithm};
@@ -26,6 +26,25 @@ impl Config {
         text: &str,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigProblems> {
+        Self::from_json_recorded(text, env).0
+    }
+
+    /// [`Config::from_json`], with what the parse saw: the keys it asked
+    /// for and its warnings (empty when the text is not a JSON object).
+    pub(super) fn from_json_recorded(
+        text: &str,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> (Result<Self, ConfigProblems>, Recorded) {
+        match Self::parse_text(text, env) {
+            Ok((result, recorded)) => (result, recorded),
+            Err(problems) => (Err(problems), Recorded::default()),
+        }
+    }
+
+    fn parse_text(
+        text: &str,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<(Result<Self, ConfigProblems>, Recorded), ConfigProblems> {
         let root: Json = serde_json::from_str(text)
             .map_err(|e| ConfigProblems(vec![format!("config is not valid JSON: {e}")]))?;
         let Json::Object(mut root) = root else {
@@ -87,7 +106,17 @@ impl Config {
         // problems of the keys that were read.
         let unknown_at = problems.len();
         let mut r = Reader::new(&raw, &mut problems);
-        let name = name.unwrap_or_default();
+        // Kafka Connect also accepts the name inside "config".
+        let name = match (name.filter(|n| !n.is_empty()), r.opt_str("name")) {
+            (Some(outer), Some(inner)) if outer != inner => {
+                r.problems.push(format!(
+                    "name is {outer:?} but config.name is {inner:?}; they must agree"
+                ));
+                outer
+            }
+            (Some(n), _) | (None, Some(n)) => n,
+            (None, None) => String::new(),
+        };
         if name.is_empty() {
             r.problems.push(
                 "name: the connector needs a non-empty \"name\" (it keys the stored offsets)"
@@ -130,9 +159,9 @@ impl Config {
                     .into(),
             );
         }
-        let topic_prefix = match (r.opt_str("topic.prefix"), r.opt_str("database.server.name")) {
-            (Some(p), _) | (None, Some(p)) => p,
-            (None, None) => {
+        let topic_prefix = match r.renamed("topic.prefix", "database.server.name") {
+            Some(p) => p,
+            None => {
                 r.problems.push(
                     "topic.prefix: required (the prefix of every topic name, e.g. \"dbserver1\")"
                         .into(),
@@ -149,17 +178,19 @@ impl Config {
                 "topic.prefix: {topic_prefix:?} may only contain letters, digits, '.', '_' and '-' (Kafka topic rules)"
             ));
         }
+        // Debezium 1.x's names (whitelist, blacklist) are read as aliases.
+        let lists = [
+            r.renamed("database.include.list", "database.whitelist"),
+            r.renamed("database.exclude.list", "database.blacklist"),
+            r.renamed("table.include.list", "table.whitelist"),
+            r.renamed("table.exclude.list", "table.blacklist"),
+        ];
         let filter = TableFilter {
-            database_include: r.patterns("database.include.list"),
-            database_exclude: r.patterns("database.exclude.list"),
-            table_include: r.patterns("table.include.list"),
-            table_exclude: r.patterns("table.exclude.list"),
-            raw: [
-                r.opt_str("database.include.list"),
-                r.opt_str("database.exclude.list"),
-                r.opt_str("table.include.list"),
-                r.opt_str("table.exclude.list"),
-            ],
+            database_include: r.patterns_of("database.include.list", lists[0].clone()),
+            database_exclude: r.patterns_of("database.exclude.list", lists[1].clone()),
+            table_include: r.patterns_of("table.include.list", lists[2].clone()),
+            table_exclude: r.patterns_of("table.exclude.list", lists[3].clone()),
+            raw: lists,
         };
         if filter.database_include.is_some() && filter.database_exclude.is_some() {
             r.problems
@@ -172,15 +203,22 @@ impl Config {
         let snapshot_mode = match r.opt_str("snapshot.mode") {
             None => SnapshotMode::Initial,
             Some(s) => SnapshotMode::parse(&s).unwrap_or_else(|| {
-                r.problems.push(format!(
-                    "snapshot.mode: unknown mode {s:?}; one of initial, initial_only, when_needed, no_data, recovery, never, always"
-                ));
+                r.problems.push(match s.to_ascii_lowercase().as_str() {
+                    "custom" => "snapshot.mode: custom snapshotters are not supported; use one of initial, initial_only, when_needed, no_data, recovery, never, always".into(),
+                    "configuration_based" => "snapshot.mode: configuration_based is not supported; use one of initial, initial_only, when_needed, no_data, recovery, never, always".into(),
+                    _ => format!("snapshot.mode: unknown mode {s:?}; one of initial, initial_only, when_needed, no_data, recovery, never, always"),
+                });
                 SnapshotMode::Initial
             }),
         };
+        let snapshot_locking_mode = snapshot_locking_mode(&mut r);
         let tombstones_on_delete = r.bool_or("tombstones.on.delete", true);
         let key_schemas = r.bool_or("key.converter.schemas.enable", true);
         let value_schemas = r.bool_or("value.converter.schemas.enable", true);
+        let replace_null_with_default =
+            r.bool_or("value.converter.replace.null.with.default", true);
+        let key_replace_null_with_default =
+            r.bool_or("key.converter.replace.null.with.default", true);
         let kafka_bootstrap: Vec<String> = r
             .required("kafka.bootstrap.servers")
             .split(',')
@@ -281,7 +319,7 @@ impl Config {
         let heartbeat_interval =
             Some(r.millis_or("heartbeat.interval.ms", 0)).filter(|d| !d.is_zero());
         let heartbeat_topics_prefix = r
-            .opt_str("heartbeat.topics.prefix")
+            .renamed("topic.heartbeat.prefix", "heartbeat.topics.prefix")
             .unwrap_or_else(|| "__debezium-heartbeat".into());
         let snapshot_include = r.patterns("snapshot.include.collection.list");
         let mut snapshot_overrides = BTreeMap::new();
@@ -403,6 +441,16 @@ impl Config {
             ],
         );
         let include_schema_changes = r.bool_or("include.schema.changes", true);
+        let store_only_captured_tables_ddl = r.renamed_bool(
+            "schema.history.internal.store.only.captured.tables.ddl",
+            "database.history.store.only.captured.tables.ddl",
+            false,
+        );
+        let store_only_captured_databases_ddl = r.renamed_bool(
+            "schema.history.internal.store.only.captured.databases.ddl",
+            "database.history.store.only.captured.databases.ddl",
+            false,
+        );
         let provide_transaction_metadata = r.bool_or("provide.transaction.metadata", false);
         let include_query = r.bool_or("include.query", false);
         let skipped_operations = match r.opt_str("skipped.operations") {
@@ -427,8 +475,15 @@ impl Config {
                 ops
             }
         };
-        let failure_mode = r.choice(
+        // Debezium still reads event.deserialization.failure.handling.mode,
+        // the deprecated name, with the same values.
+        let failure_value = r.renamed(
             "event.processing.failure.handling.mode",
+            "event.deserialization.failure.handling.mode",
+        );
+        let failure_mode = r.choice_of(
+            "event.processing.failure.handling.mode",
+            failure_value,
             FailureMode::Fail,
             &[
                 ("fail", FailureMode::Fail),
@@ -437,9 +492,11 @@ impl Config {
                 ("ignore", FailureMode::Skip),
             ],
         );
+        let column_include = r.renamed("column.include.list", "column.whitelist");
+        let column_exclude = r.renamed("column.exclude.list", "column.blacklist");
         let mut columns = ColumnRules {
-            include: r.patterns("column.include.list"),
-            exclude: r.patterns("column.exclude.list"),
+            include: r.patterns_of("column.include.list", column_include),
+            exclude: r.patterns_of("column.exclude.list", column_exclude),
             propagate_source_type: r.patterns("column.propagate.source.type"),
             propagate_datatype: r.patterns("datatype.propagate.source.type"),
             ..ColumnRules::default()
@@ -497,60 +554,68 @@ impl Config {
             }
         }
 
-        r.report_unknown(unknown_at);
+        let recorded = r.finish(unknown_at);
         if !problems.is_empty() {
-            return Err(ConfigProblems(problems));
+            return Ok((Err(ConfigProblems(problems)), recorded));
         }
-        Ok(Config {
-            name,
-            hostname,
-            port,
-            user,
-            password,
-            server_id,
-            topic_prefix,
-            filter,
-            snapshot_mode,
-            tombstones_on_delete,
-            key_schemas,
-            value_schemas,
-            kafka_bootstrap,
-            compression,
-            kafka_timeout,
-            kafka_max_record_bytes,
-            partitions,
-            replication_factor,
-            offsets,
-            offset_flush_interval,
-            lease_ttl,
-            poll_max_duration,
-            poll_max_events,
-            poll_interval,
-            max_batch_records,
-            connect_timeout,
-            snapshot_chunk_size,
-            snapshot_lock_timeout,
-            snapshot_include,
-            snapshot_overrides,
-            heartbeat_interval,
-            heartbeat_topics_prefix,
-            ssl_mode,
-            ssl_ca,
-            ssl_client,
-            iam_auth,
-            kafka_security,
-            decimal_mode,
-            bigint_unsigned_mode,
-            binary_mode,
-            time_precision_mode,
-            include_schema_changes,
-            provide_transaction_metadata,
-            include_query,
-            skipped_operations,
-            failure_mode,
-            columns,
-            redactor: crate::platform::secrets::Redactor::default(),
-        })
+        Ok((
+            Ok(Config {
+                name,
+                hostname,
+                port,
+                user,
+                password,
+                server_id,
+                topic_prefix,
+                filter,
+                snapshot_mode,
+                snapshot_locking_mode,
+                tombstones_on_delete,
+                key_schemas,
+                value_schemas,
+                replace_null_with_default,
+                key_replace_null_with_default,
+                kafka_bootstrap,
+                compression,
+                kafka_timeout,
+                kafka_max_record_bytes,
+                partitions,
+                replication_factor,
+                offsets,
+                offset_flush_interval,
+                lease_ttl,
+                poll_max_duration,
+                poll_max_events,
+                poll_interval,
+                max_batch_records,
+                connect_timeout,
+                snapshot_chunk_size,
+                snapshot_lock_timeout,
+                snapshot_include,
+                snapshot_overrides,
+                heartbeat_interval,
+                heartbeat_topics_prefix,
+                ssl_mode,
+                ssl_ca,
+                ssl_client,
+                iam_auth,
+                kafka_security,
+                decimal_mode,
+                bigint_unsigned_mode,
+                binary_mode,
+                time_precision_mode,
+                include_schema_changes,
+                store_only_captured_tables_ddl,
+                store_only_captured_databases_ddl,
+                provide_transaction_metadata,
+                include_query,
+                skipped_operations,
+                failure_mode,
+                columns,
+                redactor: crate::platform::secrets::Redactor::default(),
+            }),
+            recorded,
+        ))
     }
 }
 
@@ -559,6 +624,58 @@ pub(super) fn read_config_file(path: &str) -> Result<String, crate::Error> {
         path: path.to_string(),
         source,
     })
+}
+
+/// `snapshot.locking.mode`, or Debezium 1.x's `snapshot.locking.minimal`
+/// (true: minimal, false: extended); both set and disagreeing is a problem.
+fn snapshot_locking_mode(r: &mut Reader<'_>) -> SnapshotLockingMode {
+    const KEY: &str = "snapshot.locking.mode";
+    const OLD: &str = "snapshot.locking.minimal";
+    r.old_name(OLD, KEY);
+    let old = r.bool_opt(OLD).map(|minimal| {
+        if minimal {
+            SnapshotLockingMode::Minimal
+        } else {
+            SnapshotLockingMode::Extended
+        }
+    });
+    let Some(value) = r.opt_str(KEY) else {
+        return old.unwrap_or(SnapshotLockingMode::Minimal);
+    };
+    let mode = match value.to_ascii_lowercase().as_str() {
+        "minimal" | "minimal_percona" | "minimal_at_least_once" => SnapshotLockingMode::Minimal,
+        "extended" => SnapshotLockingMode::Extended,
+        "none" | "minimal_percona_no_table_locks" => {
+            r.warn(
+                KEY,
+                format!("{value} still reads each snapshot chunk under LOCK TABLES t READ: without the lock a chunk could not be placed in the binlog stream without loss"),
+            );
+            SnapshotLockingMode::None
+        }
+        "custom" => {
+            r.problems.push(format!(
+                "{KEY}: custom locking is not supported; use minimal (the default): each snapshot chunk is read under a short LOCK TABLES t READ"
+            ));
+            return SnapshotLockingMode::Minimal;
+        }
+        _ => {
+            r.problems.push(format!(
+                "{KEY}: unknown mode {value:?}; one of minimal, extended, none"
+            ));
+            return SnapshotLockingMode::Minimal;
+        }
+    };
+    if let Some(o) = old.filter(|o| *o != mode) {
+        r.problems.push(format!(
+            "{KEY} is {value:?} but its old form {OLD} says {}; keep {KEY} alone",
+            if o == SnapshotLockingMode::Minimal {
+                "minimal"
+            } else {
+                "extended"
+            }
+        ));
+    }
+    mode
 }
 
 /// Debezium picks a random id in 5400..6400; we derive one from the name so

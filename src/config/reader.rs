@@ -1,12 +1,14 @@
 //! The key reader: typed access to the raw `key -> string` map that records
-//! every key asked for. Unknown keys are the ones no section asked for, and
-//! their "did you mean" suggestion is the nearest asked key, so the parser
-//! itself is the one list of known keys.
+//! every key asked for. Unknown keys are the ones no section asked for and
+//! no table of `keys` ignores or refuses, and their "did you mean"
+//! suggestion is the nearest asked key, so the parser itself is the one
+//! list of the keys it reads.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use super::keys::{IGNORED, REFUSED};
 use super::Patterns;
 
 /// Per-table snapshot SELECT overrides are keys under this prefix.
@@ -16,27 +18,6 @@ pub(super) const OVERRIDE_PREFIX: &str = "snapshot.select.statement.overrides.";
 pub(super) const MASK_CHARS: (&str, &str) = ("column.mask.with.", ".chars");
 pub(super) const MASK_HASH: &str = "column.mask.hash.";
 pub(super) const TRUNCATE_CHARS: (&str, &str) = ("column.truncate.to.", ".chars");
-
-/// Debezium and Kafka Connect keys with no meaning here, with the reason
-/// logged when one is set: a registration JSON works unchanged.
-const IGNORED: &[(&str, &str)] = &[
-    (
-        "schema.history.internal.kafka.bootstrap.servers",
-        "schema history is kept with the offsets",
-    ),
-    (
-        "schema.history.internal.kafka.topic",
-        "schema history is kept with the offsets",
-    ),
-    (
-        "database.history.kafka.bootstrap.servers",
-        "schema history is kept with the offsets",
-    ),
-    (
-        "database.history.kafka.topic",
-        "schema history is kept with the offsets",
-    ),
-];
 
 /// The `N` of a key shaped `<prefix>N<suffix>`.
 pub(super) fn key_param<'a>(k: &'a str, (prefix, suffix): (&str, &str)) -> Option<&'a str> {
@@ -105,6 +86,30 @@ pub(super) struct Reader<'a> {
     pub(super) raw: &'a BTreeMap<String, String>,
     pub(super) problems: &'a mut Vec<String>,
     asked: RefCell<BTreeSet<String>>,
+    warnings: Vec<Warning>,
+    old_names: BTreeMap<String, String>,
+}
+
+/// A key that is accepted but does not act as the user may expect: logged
+/// at warn once the whole config was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Warning {
+    /// The key.
+    pub(super) key: String,
+    /// Why it is ignored, or what it does here.
+    pub(super) reason: String,
+}
+
+/// What a parse saw besides its result: the keys the parser asked for, the
+/// old names it read, and the warnings it logged (for tests and the
+/// README's key list).
+#[derive(Debug, Default)]
+#[cfg_attr(not(test), allow(dead_code))]
+pub(super) struct Recorded {
+    pub(super) asked: BTreeSet<String>,
+    /// Old name -> current name.
+    pub(super) old_names: BTreeMap<String, String>,
+    pub(super) warnings: Vec<Warning>,
 }
 
 impl<'a> Reader<'a> {
@@ -114,7 +119,22 @@ impl<'a> Reader<'a> {
             raw,
             problems,
             asked: RefCell::default(),
+            warnings: Vec::new(),
+            old_names: BTreeMap::new(),
         }
+    }
+
+    /// Records that `old` is an older name of `key` (for the README).
+    pub(super) fn old_name(&mut self, old: &str, key: &str) {
+        self.old_names.insert(old.to_string(), key.to_string());
+    }
+
+    /// Records a warning about `key`, logged by [`Reader::finish`].
+    pub(super) fn warn(&mut self, key: &str, reason: impl Into<String>) {
+        self.warnings.push(Warning {
+            key: key.to_string(),
+            reason: reason.into(),
+        });
     }
 
     /// The raw value of `key`, untrimmed (for keys where empty means something).
@@ -129,22 +149,81 @@ impl<'a> Reader<'a> {
             .filter(|s| !s.is_empty())
     }
 
-    /// Reports every key that no section asked for (with the nearest asked
-    /// key as a suggestion), at `at` in the problem list; logs the ignored
-    /// Kafka Connect keys.
-    pub(super) fn report_unknown(self, at: usize) {
+    /// Ends the reading: reports every key that no section asked for, at
+    /// `at` in the problem list: a refused key with why and what to use
+    /// instead (one problem per refusal, naming its keys), an unknown one
+    /// with the nearest asked key as a suggestion. Ignored keys and the
+    /// other warnings are logged at warn.
+    pub(super) fn finish(mut self, at: usize) -> Recorded {
         let asked = self.asked.into_inner();
         let mut unknown = Vec::new();
-        for k in self.raw.keys() {
+        let mut refusals: Vec<(usize, Vec<&str>)> = Vec::new();
+        for (k, v) in self.raw {
             if asked.contains(k) || is_parameterized_key(k) {
                 continue;
             }
-            match IGNORED.iter().find(|(ignored, _)| ignored == k) {
-                Some((_, why)) => tracing::warn!(key = %k, reason = why, "config key ignored"),
+            if let Some(i) = REFUSED.iter().position(|r| r.keys.covers(k, self.raw)) {
+                if !REFUSED[i].accepts(k, v) {
+                    match refusals.iter_mut().find(|(j, _)| *j == i) {
+                        Some((_, keys)) => keys.push(k),
+                        None => refusals.push((i, vec![k])),
+                    }
+                }
+                continue;
+            }
+            match IGNORED.iter().find(|(keys, _)| keys.covers(k, self.raw)) {
+                Some((_, why)) => self.warnings.push(Warning {
+                    key: k.clone(),
+                    reason: format!("ignored: {why}"),
+                }),
                 None => unknown.push(unknown_key_message(k, &asked)),
             }
         }
+        unknown.extend(
+            refusals
+                .into_iter()
+                .map(|(i, keys)| format!("{}: {}", keys.join(", "), REFUSED[i].why)),
+        );
         self.problems.splice(at..at, unknown);
+        for w in &self.warnings {
+            tracing::warn!(key = %w.key, reason = %w.reason, "config key");
+        }
+        Recorded {
+            asked,
+            old_names: self.old_names,
+            warnings: self.warnings,
+        }
+    }
+
+    /// A key that has an older name (`topic.prefix`, once
+    /// `database.server.name`): the value under `key`, else under `old`.
+    /// Both set to different values is a problem naming both.
+    pub(super) fn renamed(&mut self, key: &str, old: &str) -> Option<String> {
+        self.old_name(old, key);
+        let (new_value, old_value) = (self.opt_str(key), self.opt_str(old));
+        if let (Some(n), Some(o)) = (&new_value, &old_value) {
+            if n != o {
+                self.problems.push(format!(
+                    "{key} is {n:?} but its old name {old} is {o:?}; keep {key} alone"
+                ));
+            }
+        }
+        new_value.or(old_value)
+    }
+
+    /// [`Reader::renamed`] for a boolean: `true` and `TRUE` agree.
+    pub(super) fn renamed_bool(&mut self, key: &str, old: &str, default: bool) -> bool {
+        self.old_name(old, key);
+        let new_value = self.bool_opt(key);
+        let old_value = self.bool_opt(old);
+        if let (Some(n), Some(o)) = (new_value, old_value) {
+            if n != o {
+                self.problems.push(format!(
+                    "{key} is {n} but its old name {old} is {o}; keep {key} alone"
+                ));
+            }
+        }
+        new_value.or(old_value).unwrap_or(default)
     }
 
     pub(super) fn required(&mut self, key: &str) -> String {
@@ -177,14 +256,19 @@ impl<'a> Reader<'a> {
     }
 
     pub(super) fn bool_or(&mut self, key: &str, default: bool) -> bool {
+        self.bool_opt(key).unwrap_or(default)
+    }
+
+    /// A boolean key, `None` when unset or invalid (then the problem is recorded).
+    pub(super) fn bool_opt(&mut self, key: &str) -> Option<bool> {
         match self.opt_str(key).as_deref() {
-            None => default,
-            Some(s) if s.eq_ignore_ascii_case("true") => true,
-            Some(s) if s.eq_ignore_ascii_case("false") => false,
+            None => None,
+            Some(s) if s.eq_ignore_ascii_case("true") => Some(true),
+            Some(s) if s.eq_ignore_ascii_case("false") => Some(false),
             Some(s) => {
                 self.problems
                     .push(format!("{key}: {s:?} is not true or false"));
-                default
+                None
             }
         }
     }
@@ -213,7 +297,19 @@ impl<'a> Reader<'a> {
 
     /// One of a fixed set of names; an unknown one is reported with the list.
     pub(super) fn choice<T: Copy>(&mut self, key: &str, default: T, options: &[(&str, T)]) -> T {
-        let Some(s) = self.opt_str(key) else {
+        let value = self.opt_str(key);
+        self.choice_of(key, value, default, options)
+    }
+
+    /// [`Reader::choice`] of a value already read (under `key` or an older name).
+    pub(super) fn choice_of<T: Copy>(
+        &mut self,
+        key: &str,
+        value: Option<String>,
+        default: T,
+        options: &[(&str, T)],
+    ) -> T {
+        let Some(s) = value else {
             return default;
         };
         match options
@@ -233,8 +329,13 @@ impl<'a> Reader<'a> {
     }
 
     pub(super) fn patterns(&mut self, key: &str) -> Option<Patterns> {
-        let s = self.opt_str(key)?;
-        match Patterns::parse(&s) {
+        let value = self.opt_str(key);
+        self.patterns_of(key, value)
+    }
+
+    /// [`Reader::patterns`] of a value already read (under `key` or an older name).
+    pub(super) fn patterns_of(&mut self, key: &str, value: Option<String>) -> Option<Patterns> {
+        match Patterns::parse(&value?) {
             Ok(p) => Some(p),
             Err(e) => {
                 self.problems
