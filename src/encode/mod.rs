@@ -585,14 +585,19 @@ impl EventEncoder {
         let ts_ms = i64::from(s.ts_sec) * 1000;
         v.extend_from_slice(
             format!(
-                ",\"ts_ms\":{ts_ms},\"ts_us\":{},\"ts_ns\":{},\"snapshot\":\"{snapshot}\",\"db\":",
+                ",\"ts_ms\":{ts_ms},\"snapshot\":\"{snapshot}\",\"db\":"
+            )
+            .as_bytes(),
+        );
+        write_json_str(v, db);
+        v.extend_from_slice(
+            format!(
+                ",\"sequence\":null,\"ts_us\":{},\"ts_ns\":{},\"table\":",
                 ts_ms * 1000,
                 ts_ms * 1_000_000
             )
             .as_bytes(),
         );
-        write_json_str(v, db);
-        v.extend_from_slice(b",\"sequence\":null,\"table\":");
         match table {
             Some(t) => write_json_str(v, t),
             None => v.extend_from_slice(b"null"),

@@ -400,6 +400,50 @@ impl Rec {
 
 /// Reads every record of `topic` with rskafka, partitions in order.
 pub async fn read_topic(bootstrap: &str, topic: &str) -> Vec<Rec> {
+    read_topic_raw(bootstrap, topic)
+        .await
+        .into_iter()
+        .map(|r| Rec {
+            partition: r.partition,
+            offset: r.offset,
+            key: r.key,
+            value: r
+                .value
+                .map(|v| serde_json::from_slice(&v).expect("value is JSON")),
+        })
+        .collect()
+}
+
+/// A record read back from Kafka, its value as the bytes on the topic.
+#[derive(Debug, Clone)]
+pub struct RawRec {
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+}
+
+/// The names of the topics `prefix` and `prefix.*`.
+pub async fn topics_with_prefix(bootstrap: &str, prefix: &str) -> Vec<String> {
+    let client = ClientBuilder::new(vec![bootstrap.to_string()])
+        .build()
+        .await
+        .expect("kafka client");
+    let dotted = format!("{prefix}.");
+    let mut names: Vec<String> = client
+        .list_topics()
+        .await
+        .expect("list topics")
+        .into_iter()
+        .map(|t| t.name)
+        .filter(|n| n == prefix || n.starts_with(&dotted))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Reads every record of `topic` as bytes with rskafka, partitions in order.
+pub async fn read_topic_raw(bootstrap: &str, topic: &str) -> Vec<RawRec> {
     let client = ClientBuilder::new(vec![bootstrap.to_string()])
         .build()
         .await
@@ -421,15 +465,11 @@ pub async fn read_topic(bootstrap: &str, topic: &str) -> Vec<Rec> {
                 .await
                 .expect("fetch");
             for r in &records {
-                out.push(Rec {
+                out.push(RawRec {
                     partition: p,
                     offset: r.offset,
                     key: r.record.key.clone(),
-                    value: r
-                        .record
-                        .value
-                        .as_ref()
-                        .map(|v| serde_json::from_slice(v).expect("value is JSON")),
+                    value: r.record.value.clone(),
                 });
                 offset = r.offset + 1;
             }
