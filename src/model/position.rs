@@ -325,6 +325,10 @@ pub struct SnapshotState {
     /// carries `source.snapshot = "last"`).
     #[serde(default)]
     pub initial: bool,
+    /// Whether a row was emitted yet (the first one carries
+    /// `source.snapshot = "first"`).
+    #[serde(default)]
+    pub started: bool,
 }
 
 /// What a poll stores once Kafka acknowledged everything before it.
@@ -523,6 +527,7 @@ mod tests {
                     rows: 10,
                 }],
                 initial: true,
+                started: true,
             }),
             initial_snapshot_done: false,
             filters: Some("x".into()),

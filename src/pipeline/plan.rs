@@ -85,6 +85,7 @@ pub(super) async fn plan_start<D: Database>(
             c.snapshot = Some(SnapshotState {
                 tables: Vec::new(),
                 initial: true,
+                started: false,
             });
             c
         }
@@ -100,6 +101,7 @@ pub(super) async fn plan_start<D: Database>(
             c.snapshot = Some(SnapshotState {
                 tables: Vec::new(),
                 initial: true,
+                started: false,
             });
             c
         }

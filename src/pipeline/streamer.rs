@@ -418,14 +418,22 @@ impl<'a, K: Sink, O: OffsetStore> Streamer<'a, K, O> {
         };
         let last_table = state.tables.len() == 1;
         let last_of_snapshot = state.initial && last_table && !chunk.more;
+        let table_started = state.tables[0].rows > 0;
+        let snapshot_started = state.started;
         let n = chunk.rows.len();
         let now = now_us();
         let ts_sec = (now / 1_000_000) as u32;
         for (i, row) in chunk.rows.into_iter().enumerate() {
-            let marker = if last_of_snapshot && i + 1 == n {
-                "last"
-            } else {
-                "true"
+            let first_in_table = !table_started && i == 0;
+            let last_in_table = !chunk.more && i + 1 == n;
+            // Debezium's markers (SnapshotRecord): the last row of a table wins over its
+            // first (a one-row table is `last_in_data_collection`).
+            let marker = match (last_in_table, first_in_table) {
+                (true, _) if last_of_snapshot => "last",
+                (true, _) => "last_in_data_collection",
+                (false, true) if !snapshot_started => "first",
+                (false, true) => "first_in_data_collection",
+                (false, false) => "true",
             };
             let change = RowChange {
                 table: Arc::clone(table),
@@ -457,6 +465,7 @@ impl<'a, K: Sink, O: OffsetStore> Streamer<'a, K, O> {
             }
         }
         let state = self.snapshot.as_mut().expect("checked above");
+        state.started |= n > 0;
         let t = &mut state.tables[0];
         t.rows += n as u64;
         if let Some(k) = chunk.last_key {

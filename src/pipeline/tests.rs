@@ -266,6 +266,7 @@ fn suppressing(cursor: Option<Vec<KeyValue>>) -> SnapshotState {
             rows: 0,
         }],
         initial: true,
+        started: false,
     }
 }
 
