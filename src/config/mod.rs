@@ -404,6 +404,8 @@ impl From<&Config> for EncoderOptions {
             types: TypeOptions::from(c),
             columns: c.columns.clone(),
             skipped: c.skipped_operations,
+            replace_null_with_default: c.replace_null_with_default,
+            key_replace_null_with_default: c.key_replace_null_with_default,
         }
     }
 }
@@ -415,6 +417,7 @@ impl From<&Config> for TypeOptions {
             bigint_unsigned: c.bigint_unsigned_mode,
             binary: c.binary_mode,
             time: c.time_precision_mode,
+            snapshot_read: false,
         }
     }
 }

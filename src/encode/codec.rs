@@ -45,6 +45,9 @@ pub struct TableCodec {
     pub(super) cols: Vec<(usize, Shape)>,
     pub(super) key_schema: Option<String>,
     pub(super) value_schema: String,
+    /// Per column, the schema's `default` as JSON text: what a NULL is
+    /// written as under `replace.null.with.default`.
+    pub(super) defaults: Vec<Option<String>>,
 }
 
 impl TableCodec {
@@ -132,6 +135,7 @@ pub(super) fn write_row<'a>(
     row: &[Cell],
     cols: impl Iterator<Item = (usize, &'a Shape)>,
     types: &TypeOptions,
+    defaults: &[Option<String>],
 ) {
     buf.push(b'{');
     let mut first = true;
@@ -144,6 +148,7 @@ pub(super) fn write_row<'a>(
         write_json_str(buf, &col.name);
         buf.push(b':');
         let cell = row.get(i).unwrap_or(&Cell::Null);
+        let at = buf.len();
         match (shape, cell) {
             (Shape::Plain, _) | (_, Cell::Null) => write_cell(buf, col, cell, types),
             (Shape::Fixed(text), _) => write_json_str(buf, text),
@@ -170,6 +175,15 @@ pub(super) fn write_row<'a>(
                 }
             }
             _ => write_cell(buf, col, cell, types),
+        }
+        // Kafka's JsonConverter (`replace.null.with.default`, on by default)
+        // writes a field's schema default where the value is null (a NULL,
+        // or a zero date that Debezium turns into null).
+        if let Some(Some(d)) = defaults.get(i) {
+            if &buf[at..] == b"null" {
+                buf.truncate(at);
+                buf.extend_from_slice(d.as_bytes());
+            }
         }
     }
     buf.push(b'}');

@@ -12,10 +12,49 @@ pub(super) fn wrap(schemas: bool, schema: &str, payload: &str) -> Vec<u8> {
     }
 }
 
+/// A JSON string as Kafka's JsonConverter (Jackson's UTF-8 generator) writes
+/// it: `"`, `\\` and the short escapes `\b \f \n \r \t`, other control
+/// characters as `\u00XX`, characters outside the Basic Multilingual Plane
+/// as a surrogate pair of `\uXXXX` escapes (upper-case hex), the rest as
+/// UTF-8.
 pub(super) fn write_json_str(buf: &mut Vec<u8>, s: &str) {
-    // serde_json's string escaping is the one JsonConverter-compatible
-    // consumers parse; writing into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *buf, s);
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let unit = |buf: &mut Vec<u8>, u: u16| {
+        buf.extend_from_slice(b"\\u");
+        for shift in [12, 8, 4, 0] {
+            buf.push(HEX[usize::from((u >> shift) & 0xF)]);
+        }
+    };
+    buf.push(b'"');
+    let mut plain = 0;
+    for (i, c) in s.char_indices() {
+        let short: Option<&[u8]> = match c {
+            '"' => Some(b"\\\""),
+            '\\' => Some(b"\\\\"),
+            '\n' => Some(b"\\n"),
+            '\r' => Some(b"\\r"),
+            '\t' => Some(b"\\t"),
+            '\u{8}' => Some(b"\\b"),
+            '\u{c}' => Some(b"\\f"),
+            _ => None,
+        };
+        if short.is_none() && c >= ' ' && (c as u32) < 0x1_0000 {
+            continue;
+        }
+        buf.extend_from_slice(&s.as_bytes()[plain..i]);
+        plain = i + c.len_utf8();
+        match short {
+            Some(esc) => buf.extend_from_slice(esc),
+            None => {
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    unit(buf, *u);
+                }
+            }
+        }
+    }
+    buf.extend_from_slice(&s.as_bytes()[plain..]);
+    buf.push(b'"');
 }
 
 pub(super) fn source_schema() -> Json {

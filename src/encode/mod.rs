@@ -148,11 +148,13 @@ impl EventEncoder {
         let mut cols: Vec<(usize, Shape)> = Vec::with_capacity(t.columns.len());
         let mut fields = Vec::with_capacity(t.columns.len());
         let mut field_of = HashMap::new();
+        let mut defaults = vec![None; t.columns.len()];
         for (i, c) in t.columns.iter().enumerate() {
             let qualified = format!("{data_collection}.{}", c.name);
             let shape = shape_for(rules, &qualified, c);
             let params = schema_params(rules, &qualified, c, &shape);
             let f = column_schema(c, &self.opts.types, params);
+            defaults[i] = f.get("default").map(Json::to_string);
             field_of.insert(i, f.clone());
             // An excluded key column stays in the key, as in Debezium.
             if rules.keeps(&qualified) {
@@ -201,6 +203,7 @@ impl EventEncoder {
             cols,
             key_schema,
             value_schema,
+            defaults,
         }
     }
 
@@ -470,7 +473,18 @@ impl EventEncoder {
         out: &mut Vec<Record>,
     ) {
         let t = &*change.table;
-        let types = &self.opts.types;
+        let read_types = TypeOptions {
+            snapshot_read: true,
+            ..self.opts.types
+        };
+        let types = if op == Op::Read {
+            &read_types
+        } else {
+            &self.opts.types
+        };
+        let pick = |on: bool| if on { &codec.defaults[..] } else { &[][..] };
+        let key_defaults = pick(self.opts.key_replace_null_with_default);
+        let value_defaults = pick(self.opts.replace_null_with_default);
         // A truncate concerns the whole table: no key.
         let key = codec
             .key_schema
@@ -485,7 +499,7 @@ impl EventEncoder {
                     buf.extend_from_slice(b",\"payload\":");
                 }
                 let key_cols = codec.key.iter().map(|(i, s)| (*i, s));
-                write_row(&mut buf, t, key_row, key_cols, types);
+                write_row(&mut buf, t, key_row, key_cols, types, key_defaults);
                 if self.opts.key_schemas {
                     buf.push(b'}');
                 }
@@ -506,12 +520,12 @@ impl EventEncoder {
         let all = || codec.cols.iter().map(|(i, s)| (*i, s));
         v.extend_from_slice(b"{\"before\":");
         match before {
-            Some(row) => write_row(&mut v, t, row, all(), types),
+            Some(row) => write_row(&mut v, t, row, all(), types, value_defaults),
             None => v.extend_from_slice(b"null"),
         }
         v.extend_from_slice(b",\"after\":");
         match after {
-            Some(row) => write_row(&mut v, t, row, all(), types),
+            Some(row) => write_row(&mut v, t, row, all(), types, value_defaults),
             None => v.extend_from_slice(b"null"),
         }
         v.extend_from_slice(b",\"source\":");

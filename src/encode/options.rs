@@ -24,6 +24,11 @@ pub struct EncoderOptions {
     pub columns: ColumnRules,
     /// `skipped.operations`.
     pub skipped: SkippedOps,
+    /// `value.converter.replace.null.with.default`: a NULL in a column with a
+    /// DEFAULT is written as the default, as Kafka's JsonConverter does.
+    pub replace_null_with_default: bool,
+    /// `key.converter.replace.null.with.default`, the same for keys.
+    pub key_replace_null_with_default: bool,
 }
 
 impl EncoderOptions {
@@ -41,6 +46,8 @@ impl EncoderOptions {
                 truncate: true,
                 ..SkippedOps::default()
             },
+            replace_null_with_default: true,
+            key_replace_null_with_default: true,
         }
     }
 }
@@ -56,6 +63,10 @@ pub struct TypeOptions {
     pub binary: BinaryMode,
     /// `time.precision.mode`.
     pub time: TimePrecisionMode,
+    /// Values of a snapshot read (`op: r`), which Debezium takes over JDBC:
+    /// a TIMESTAMP's fraction without trailing zeros (`…:01.1Z` for
+    /// TIMESTAMP(2)), where a binlog value has exactly its precision's digits.
+    pub snapshot_read: bool,
 }
 
 impl Default for TypeOptions {
@@ -66,6 +77,7 @@ impl Default for TypeOptions {
             bigint_unsigned: BigIntUnsignedMode::Long,
             binary: BinaryMode::Bytes,
             time: TimePrecisionMode::AdaptiveTimeMicroseconds,
+            snapshot_read: false,
         }
     }
 }

@@ -164,6 +164,7 @@ fn arb_modes() -> impl Strategy<Value = TypeOptions> {
         } else {
             TimePrecisionMode::AdaptiveTimeMicroseconds
         },
+        snapshot_read: false,
     })
 }
 

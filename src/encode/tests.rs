@@ -163,3 +163,26 @@ fn table_without_key_has_null_key_and_no_tombstone() {
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].key, None);
 }
+
+#[test]
+fn strings_are_escaped_as_kafkas_json_converter_does() {
+    let esc = |s: &str| {
+        let mut b = Vec::new();
+        super::envelope::write_json_str(&mut b, s);
+        String::from_utf8(b).unwrap()
+    };
+    // Jackson writes astral characters as an upper-case surrogate pair and
+    // other control characters as \u00XX.
+    assert_eq!(esc("a🌍b"), r#""a\uD83C\uDF0Db""#);
+    assert_eq!(esc("q\"\\\n\r\t\u{8}\u{c}\u{1f}é"), "\"q\\\"\\\\\\n\\r\\t\\b\\f\\u001Fé\"");
+}
+
+proptest::proptest! {
+    #[test]
+    fn escaped_strings_parse_back(s in ".*") {
+        let mut b = Vec::new();
+        super::envelope::write_json_str(&mut b, &s);
+        let back: String = serde_json::from_slice(&b).unwrap();
+        proptest::prop_assert_eq!(back, s);
+    }
+}

@@ -178,9 +178,18 @@ fn default_json(col: &Column, d: &ColumnDefault, o: &TypeOptions) -> Option<Json
                 _ => None,
             }
         }
+        // Debezium gives a nullable column's zero-date DEFAULT no default.
+        ColumnDefault::Literal(t) if col.nullable && t.starts_with("0000-00-00") => return None,
         ColumnDefault::Literal(t) => t.as_str(),
     };
-    let cell = default_cell(&col.ty, text)?;
+    let mut cell = default_cell(&col.ty, text)?;
+    // Debezium's default converter reads a BIGINT UNSIGNED DEFAULT above
+    // Long.MAX_VALUE as Long.MAX_VALUE in `long` mode (a row's value wraps).
+    if let (Cell::UInt(u), ColumnType::BigInt { unsigned: true }) = (&cell, &col.ty) {
+        if o.bigint_unsigned == BigIntUnsignedMode::Long && *u > i64::MAX as u64 {
+            cell = Cell::Int(i64::MAX);
+        }
+    }
     let mut buf = Vec::new();
     // A NOT NULL rendering, so zero dates and the epoch keep their value.
     let as_required = Column {
@@ -236,7 +245,11 @@ fn default_cell(ty: &ColumnType, text: &str) -> Option<Cell> {
             let (year, month, day) = ymd(date)?;
             let (hour, minute, second, micros) = hms(time)?;
             let hour = u8::try_from(hour).ok()?;
-            if let ColumnType::Timestamp { .. } = ty {
+            if let (ColumnType::Timestamp { .. }, 0) = (ty, year) {
+                // The zero date: Debezium's default converter gives the epoch
+                // (for a nullable column, no default: see `default_json`).
+                Cell::Timestamp { secs: 0, micros: 0 }
+            } else if let ColumnType::Timestamp { .. } = ty {
                 Cell::timestamp_utc(year, month, day, hour, minute, second, micros)
             } else {
                 Cell::DateTime {
@@ -268,6 +281,18 @@ fn default_cell(ty: &ColumnType, text: &str) -> Option<Cell> {
                 bits |= 1u64 << values.iter().position(|v| v == part)?;
             }
             Cell::Set(bits)
+        }
+        // MySQL prints a binary constant as hex (`0x0102`).
+        ColumnType::Bytes { .. } => {
+            let hex = text.strip_prefix("0x")?;
+            if hex.len() % 2 != 0 {
+                return None;
+            }
+            let bytes: Option<Vec<u8>> = (0..hex.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
+                .collect();
+            Cell::Bytes(bytes?)
         }
         ColumnType::Bit { bits } => {
             // `b'101'` (MySQL) or a number.
@@ -413,6 +438,11 @@ pub fn write_cell(buf: &mut Vec<u8>, col: &Column, cell: &Cell, o: &TypeOptions)
         (Cell::Timestamp { secs: 0, micros: 0 }, _) if col.nullable => {
             // MySQL's zero TIMESTAMP (`0000-00-00 00:00:00`) is stored as 0.
             null(buf)
+        }
+        (Cell::Timestamp { secs, micros }, ColumnType::Timestamp { .. }) if o.snapshot_read => {
+            let full = zoned_timestamp(*secs, *micros, 6);
+            let trimmed = full[..full.len() - 1].trim_end_matches('0').trim_end_matches('.');
+            write_json_str(buf, &format!("{trimmed}Z"));
         }
         (Cell::Timestamp { secs, micros }, ColumnType::Timestamp { fsp }) => {
             write_json_str(buf, &zoned_timestamp(*secs, *micros, *fsp));

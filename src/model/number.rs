@@ -16,6 +16,7 @@ pub fn java_double(v: f64) -> String {
         v.abs(),
         || format!("{v}"),
         || format!("{v:e}"),
+        || format!("{v:.1e}"),
     )
 }
 
@@ -27,6 +28,7 @@ pub fn java_float(v: f32) -> String {
         f64::from(v.abs()),
         || format!("{v}"),
         || format!("{v:e}"),
+        || format!("{v:.1e}"),
     )
 }
 
@@ -36,6 +38,7 @@ fn java_number(
     abs: f64,
     plain: impl Fn() -> String,
     sci: impl Fn() -> String,
+    sci_two_digits: impl Fn() -> String,
 ) -> String {
     if !finite {
         return "null".into();
@@ -47,14 +50,15 @@ fn java_number(
         }
         return s;
     }
-    // Rust's `{:e}` gives the shortest digits: `1.5e10`, `1e-7`.
-    let s = sci();
+    // Rust's `{:e}` gives the shortest digits: `1.5e10`, `1e-7`. Java
+    // writes at least two digits, and of the two-digit decimals that read
+    // back as the number it picks the closest (4.9E-324, not 5.0E-324).
+    let mut s = sci();
+    if !s.split('e').next().unwrap_or("").contains('.') {
+        s = sci_two_digits();
+    }
     let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
-    let mantissa = if mantissa.contains('.') {
-        mantissa.to_string()
-    } else {
-        format!("{mantissa}.0")
-    };
+    let mantissa = mantissa.to_string();
     format!("{mantissa}E{exp}")
 }
 
@@ -77,5 +81,8 @@ mod tests {
         assert_eq!(java_float(0.1), "0.1");
         assert_eq!(java_float(-3.4e38), "-3.4E38");
         assert_eq!(java_float(16777216.0), "1.6777216E7");
+        assert_eq!(java_double(5e-324), "4.9E-324");
+        assert_eq!(java_double(-2e-7), "-2.0E-7");
+        assert_eq!(java_float(1e-45), "1.4E-45");
     }
 }

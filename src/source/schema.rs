@@ -303,11 +303,17 @@ fn jdbc_type(ty: &ColumnType, name: &str) -> i32 {
 pub fn parse_default(raw: Option<&str>, extra: &str) -> Option<ColumnDefault> {
     let raw = raw?;
     let lower = raw.to_ascii_lowercase();
-    if ["current_timestamp", "now(", "localtimestamp", "localtime"]
-        .iter()
-        .any(|p| lower.starts_with(p))
-    {
-        return Some(ColumnDefault::CurrentTimestamp);
+    let now = ["current_timestamp", "now", "localtimestamp", "localtime"];
+    if let Some((f, rest)) = now.iter().find_map(|p| Some((*p, lower.strip_prefix(p)?))) {
+        // Debezium's default converter knows only the bare function: with a
+        // precision (`CURRENT_TIMESTAMP(3)`) the column has no default. (A
+        // bare `now` is a string constant: MySQL prints those unquoted.)
+        match rest {
+            "()" => return Some(ColumnDefault::CurrentTimestamp),
+            "" if f != "now" => return Some(ColumnDefault::CurrentTimestamp),
+            r if r.starts_with('(') => return None,
+            _ => {}
+        }
     }
     if extra.to_ascii_uppercase().contains("DEFAULT_GENERATED") {
         return None;
@@ -455,8 +461,9 @@ mod tests {
             parse_default(Some("CURRENT_TIMESTAMP"), "DEFAULT_GENERATED"),
             Some(ColumnDefault::CurrentTimestamp)
         );
+        assert_eq!(parse_default(Some("current_timestamp(3)"), ""), None);
         assert_eq!(
-            parse_default(Some("current_timestamp(3)"), ""),
+            parse_default(Some("current_timestamp()"), ""),
             Some(ColumnDefault::CurrentTimestamp)
         );
         assert_eq!(parse_default(Some("(uuid())"), "DEFAULT_GENERATED"), None);

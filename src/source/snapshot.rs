@@ -261,19 +261,19 @@ pub fn cell_from_snapshot(v: Value, ty: &ColumnType) -> Cell {
         (Value::Int(i), _) => Cell::Int(i),
         (Value::UInt(u), ColumnType::Year) => Cell::Year(u as u16),
         (Value::UInt(u), _) => Cell::UInt(u),
+        // Debezium reads snapshots over JDBC's text protocol, where MySQL prints a
+        // FLOAT with six significant digits (16777217 as 1.67772e7); the binary
+        // protocol used here has the exact value, so it is rounded the same way.
+        (Value::Float(f), ColumnType::Float) => Cell::Float(float_as_text(f)),
         (Value::Float(f), _) => Cell::Float(f),
-        (Value::Double(d), ColumnType::Float) => Cell::Float(d as f32),
+        (Value::Double(d), ColumnType::Float) => Cell::Float(float_as_text(d as f32)),
         (Value::Double(d), _) => Cell::Double(d),
         (Value::Bytes(b), ColumnType::Decimal { .. }) => {
             Cell::Decimal(String::from_utf8_lossy(&b).into_owned())
         }
-        (Value::Bytes(b), ColumnType::Json) => {
-            Cell::Json(match serde_json::from_slice::<serde_json::Value>(&b) {
-                // The server prints JSON with spaces; the binlog decoder writes it compact.
-                Ok(doc) => doc.to_string(),
-                Err(_) => String::from_utf8_lossy(&b).into_owned(),
-            })
-        }
+        // The server's own text, as Debezium's snapshot keeps it
+        // (`{"a": 1, "b": [1, 2]}`, `1.50`, `1e300`).
+        (Value::Bytes(b), ColumnType::Json) => Cell::Json(String::from_utf8_lossy(&b).into_owned()),
         (Value::Bytes(b), ColumnType::Year) => {
             Cell::Year(String::from_utf8_lossy(&b).parse().unwrap_or_default())
         }
@@ -313,6 +313,11 @@ pub fn cell_from_snapshot(v: Value, ty: &ColumnType) -> Cell {
     }
 }
 
+/// A FLOAT as MySQL's text protocol carries it: six significant digits.
+fn float_as_text(f: f32) -> f32 {
+    format!("{f:.5e}").parse().unwrap_or(f)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -334,7 +339,11 @@ mod tests {
             Value::Bytes(br#"{"a": [1, 2]}"#.to_vec()),
             &ColumnType::Json,
         );
-        assert_eq!(json, Cell::Json(r#"{"a":[1,2]}"#.into()));
+        assert_eq!(json, Cell::Json(r#"{"a": [1, 2]}"#.into()));
+        assert_eq!(
+            cell_from_snapshot(Value::Float(16_777_217.0), &ColumnType::Float),
+            Cell::Float(16_777_200.0)
+        );
         assert_eq!(
             cell_from_snapshot(Value::Int(2024), &ColumnType::Year),
             Cell::Year(2024)
