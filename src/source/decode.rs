@@ -561,7 +561,23 @@ pub fn write_json_dom(out: &mut String, dom: &JsonDom) {
             JsonScalar::Null => out.push_str("null"),
             JsonScalar::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
             JsonScalar::String(x) => push_json_str(out, x),
-            JsonScalar::DateTime(t) => push_json_str(out, &format!("{t:.6}")),
+            // Debezium's binlog JSON formatter drops a fraction's trailing
+            // zeros (`10:00:00.25`), and a zero fraction.
+            JsonScalar::DateTime(t) => {
+                let full = format!("{t:.6}");
+                let text = match full.rsplit_once('.') {
+                    Some((main, frac)) if frac.len() == 6 && frac.bytes().all(|b| b.is_ascii_digit()) => {
+                        let frac = frac.trim_end_matches('0');
+                        if frac.is_empty() {
+                            main.to_string()
+                        } else {
+                            format!("{main}.{frac}")
+                        }
+                    }
+                    _ => full,
+                };
+                push_json_str(out, &text)
+            }
             JsonScalar::Opaque(o) => push_json_str(out, &o.to_string()),
             JsonScalar::Number(JsonNumber::Int(i)) => {
                 let _ = write!(out, "{i}");
@@ -572,9 +588,87 @@ pub fn write_json_dom(out: &mut String, dom: &JsonDom) {
             JsonScalar::Number(JsonNumber::Decimal(d)) => {
                 let _ = write!(out, "{d}");
             }
-            JsonScalar::Number(JsonNumber::Double(x)) => out.push_str(&java_double(*x)),
+            // Debezium's binlog JSON formatter: `Double.toString`, unless that
+            // has an exponent; then the double's exact value, written plain
+            // (`new BigDecimal(d).toPlainString()`).
+            JsonScalar::Number(JsonNumber::Double(x)) => {
+                let java = java_double(*x);
+                if java.contains('E') {
+                    out.push_str(&exact_plain_decimal(*x));
+                } else {
+                    out.push_str(&java);
+                }
+            }
         },
     }
+}
+
+/// The exact value of a finite double in plain decimal notation, as Java's
+/// `new BigDecimal(d).toPlainString()` writes it (`1e-7` is
+/// `0.000000099999999999999995474811182588625868561393872369080781936645507812 5`
+/// without the space). A double is `m · 2^e`; for `e < 0` that is
+/// `m · 5^-e / 10^-e`, so the digits are those of an integer either way.
+pub fn exact_plain_decimal(x: f64) -> String {
+    if !x.is_finite() {
+        return "null".into();
+    }
+    let bits = x.to_bits();
+    let negative = bits >> 63 == 1;
+    let exp_bits = ((bits >> 52) & 0x7ff) as i32;
+    let frac = bits & ((1u64 << 52) - 1);
+    let (mut m, mut e) = if exp_bits == 0 {
+        (frac, -1074)
+    } else {
+        (frac | (1u64 << 52), exp_bits - 1075)
+    };
+    if m == 0 {
+        return if negative { "-0".into() } else { "0".into() };
+    }
+    while m % 2 == 0 {
+        m /= 2;
+        e += 1;
+    }
+    // Little-endian limbs of base 10^9.
+    let mut limbs: Vec<u64> = vec![m % 1_000_000_000, m / 1_000_000_000 % 1_000_000_000, m / 1_000_000_000_000_000_000];
+    let (factor, times) = if e >= 0 { (2u64, e) } else { (5u64, -e) };
+    for _ in 0..times {
+        let mut carry = 0u64;
+        for limb in &mut limbs {
+            let v = *limb * factor + carry;
+            *limb = v % 1_000_000_000;
+            carry = v / 1_000_000_000;
+        }
+        if carry > 0 {
+            limbs.push(carry);
+        }
+    }
+    while limbs.len() > 1 && limbs.last() == Some(&0) {
+        limbs.pop();
+    }
+    let mut digits = limbs.last().map(u64::to_string).unwrap_or_default();
+    for limb in limbs.iter().rev().skip(1) {
+        digits.push_str(&format!("{limb:09}"));
+    }
+    let mut out = String::new();
+    if negative {
+        out.push('-');
+    }
+    if e >= 0 {
+        out.push_str(&digits);
+    } else {
+        let scale = (-e) as usize;
+        if digits.len() <= scale {
+            out.push_str("0.");
+            out.push_str(&"0".repeat(scale - digits.len()));
+            out.push_str(&digits);
+        } else {
+            let (int, fraction) = digits.split_at(digits.len() - scale);
+            out.push_str(int);
+            out.push('.');
+            out.push_str(fraction);
+        }
+    }
+    out
 }
 
 fn push_json_str(out: &mut String, s: &str) {
@@ -614,6 +708,19 @@ mod tests {
 
     fn val(v: Value) -> BinlogValue<'static> {
         BinlogValue::Value(v)
+    }
+
+    #[test]
+    fn doubles_in_binlog_json_print_as_debezium_does() {
+        assert_eq!(exact_plain_decimal(-12_345_678_901_234_567_890.0), "-12345678901234567168");
+        assert_eq!(
+            exact_plain_decimal(1e-7),
+            "0.0000000999999999999999954748111825886258685613938723690807819366455078125"
+        );
+        assert_eq!(exact_plain_decimal(0.5), "0.5");
+        assert_eq!(exact_plain_decimal(3.0), "3");
+        let tiny = exact_plain_decimal(5e-324);
+        assert!(tiny.starts_with(&format!("0.{}494065645841246544", "0".repeat(323))), "{tiny}");
     }
 
     /// MySQL's `my_time_packed_to_binary` at precision 1 or 2 (C's `>>` and `%`).
@@ -759,6 +866,15 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn exact_plain_decimals_read_back(bits in any::<u64>()) {
+            let x = f64::from_bits(bits);
+            prop_assume!(x.is_finite());
+            let text = exact_plain_decimal(x);
+            prop_assert_eq!(text.parse::<f64>().unwrap(), x);
+            prop_assert!(!text.contains('e') && !text.contains('E'));
+        }
+
         #[test]
         fn time2_one_or_two_digits_round_trips(negative in any::<bool>(), h in 0i64..=838, m in 0i64..60, sec in 0i64..60, hundredths in 0i64..100) {
             let micros = ((h * 3600 + m * 60 + sec) * 1_000_000) + hundredths * 10_000;
