@@ -555,7 +555,9 @@ impl EventEncoder {
         if self.opts.value_schemas {
             v.push(b'}');
         }
-        let tombstone = op == Op::Delete && self.opts.tombstones && key.is_some();
+        // Debezium writes a tombstone after a delete in a keyless table too
+        // (with a null key).
+        let tombstone = op == Op::Delete && self.opts.tombstones;
         out.push(Record {
             topic: Arc::clone(&codec.topic),
             key: key.clone(),
@@ -598,10 +600,7 @@ impl EventEncoder {
         v.extend_from_slice(self.source_prefix.as_bytes());
         let ts_ms = i64::from(s.ts_sec) * 1000;
         v.extend_from_slice(
-            format!(
-                ",\"ts_ms\":{ts_ms},\"snapshot\":\"{snapshot}\",\"db\":"
-            )
-            .as_bytes(),
+            format!(",\"ts_ms\":{ts_ms},\"snapshot\":\"{snapshot}\",\"db\":").as_bytes(),
         );
         write_json_str(v, db);
         v.extend_from_slice(

@@ -254,6 +254,7 @@ fn decode(ty: &ColumnType, v: &Json, o: &TypeOptions) -> Cell {
                 micros: format!("{frac:0<6}").parse().unwrap(),
             }
         }
+        ColumnType::Time { .. } if v.is_null() => Cell::Null,
         ColumnType::Time { .. } => Cell::Time {
             micros: if connect {
                 v.as_i64().unwrap() * 1000
@@ -308,6 +309,12 @@ fn decode(ty: &ColumnType, v: &Json, o: &TypeOptions) -> Cell {
 /// precision by design are compared at the precision they keep).
 fn expected(ty: &ColumnType, cell: &Cell, o: &TypeOptions) -> Cell {
     match (ty, cell, o.decimal) {
+        // Connect's `Time` is a time of day; Debezium writes null outside it.
+        (ColumnType::Time { .. }, Cell::Time { micros }, _)
+            if o.time == TimePrecisionMode::Connect && !(0..86_400_000_000).contains(micros) =>
+        {
+            Cell::Null
+        }
         (ColumnType::Decimal { scale, .. }, Cell::Decimal(s), DecimalMode::Double) => {
             Cell::Decimal(format!(
                 "{:.*}",

@@ -153,15 +153,17 @@ fn primary_key_change_is_delete_tombstone_create() {
 }
 
 #[test]
-fn table_without_key_has_null_key_and_no_tombstone() {
+fn table_without_key_has_null_key_and_a_null_keyed_tombstone() {
     let mut t = (*table()).clone();
     t.key.clear();
     let mut c = change(Op::Delete, Some(vec![Cell::Int(5), Cell::Null]), None);
     c.table = Arc::new(t);
     let mut out = vec![];
     enc(false).encode(&c, 0, None, &mut out);
-    assert_eq!(out.len(), 1);
+    // As Debezium: the delete, then a tombstone, both with a null key.
+    assert_eq!(out.len(), 2);
     assert_eq!(out[0].key, None);
+    assert_eq!((out[1].key.as_ref(), out[1].value.as_ref()), (None, None));
 }
 
 #[test]
@@ -174,7 +176,10 @@ fn strings_are_escaped_as_kafkas_json_converter_does() {
     // Jackson writes astral characters as an upper-case surrogate pair and
     // other control characters as \u00XX.
     assert_eq!(esc("a🌍b"), r#""a\uD83C\uDF0Db""#);
-    assert_eq!(esc("q\"\\\n\r\t\u{8}\u{c}\u{1f}é"), "\"q\\\"\\\\\\n\\r\\t\\b\\f\\u001Fé\"");
+    assert_eq!(
+        esc("q\"\\\n\r\t\u{8}\u{c}\u{1f}é"),
+        "\"q\\\"\\\\\\n\\r\\t\\b\\f\\u001Fé\""
+    );
 }
 
 proptest::proptest! {

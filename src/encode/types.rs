@@ -197,7 +197,9 @@ fn default_json(col: &Column, d: &ColumnDefault, o: &TypeOptions) -> Option<Json
         ..col.clone()
     };
     write_cell(&mut buf, &as_required, &cell, o);
-    serde_json::from_slice(&buf).ok()
+    serde_json::from_slice(&buf)
+        .ok()
+        .filter(|j: &Json| !j.is_null())
 }
 
 /// Parses a DEFAULT constant as the server prints it into a cell.
@@ -333,6 +335,11 @@ pub fn write_cell(buf: &mut Vec<u8>, col: &Column, cell: &Cell, o: &TypeOptions)
         (Cell::UInt(v), _) => {
             let _ = write!(buf, "{v}");
         }
+        // A FLOAT(M,D) column typed DOUBLE (as Debezium does): the float's
+        // exact value as a double.
+        (Cell::Float(v), ColumnType::Double) => {
+            buf.extend_from_slice(java_double(f64::from(*v)).as_bytes())
+        }
         (Cell::Float(v), _) => buf.extend_from_slice(java_float(*v).as_bytes()),
         (Cell::Double(v), _) => buf.extend_from_slice(java_double(*v).as_bytes()),
         (Cell::Decimal(s), ColumnType::Decimal { scale, .. }) => match o.decimal {
@@ -441,7 +448,9 @@ pub fn write_cell(buf: &mut Vec<u8>, col: &Column, cell: &Cell, o: &TypeOptions)
         }
         (Cell::Timestamp { secs, micros }, ColumnType::Timestamp { .. }) if o.snapshot_read => {
             let full = zoned_timestamp(*secs, *micros, 6);
-            let trimmed = full[..full.len() - 1].trim_end_matches('0').trim_end_matches('.');
+            let trimmed = full[..full.len() - 1]
+                .trim_end_matches('0')
+                .trim_end_matches('.');
             write_json_str(buf, &format!("{trimmed}Z"));
         }
         (Cell::Timestamp { secs, micros }, ColumnType::Timestamp { fsp }) => {
@@ -450,6 +459,9 @@ pub fn write_cell(buf: &mut Vec<u8>, col: &Column, cell: &Cell, o: &TypeOptions)
         (Cell::Timestamp { secs, micros }, _) => {
             write_json_str(buf, &zoned_timestamp(*secs, *micros, 6))
         }
+        // Kafka Connect's `Time` is a time of day: Debezium writes null for a
+        // TIME outside [00:00, 24:00).
+        (Cell::Time { micros }, _) if connect && !(0..86_400_000_000).contains(micros) => null(buf),
         (Cell::Time { micros }, _) if connect => {
             let _ = write!(buf, "{}", micros / 1000);
         }

@@ -566,7 +566,9 @@ pub fn write_json_dom(out: &mut String, dom: &JsonDom) {
             JsonScalar::DateTime(t) => {
                 let full = format!("{t:.6}");
                 let text = match full.rsplit_once('.') {
-                    Some((main, frac)) if frac.len() == 6 && frac.bytes().all(|b| b.is_ascii_digit()) => {
+                    Some((main, frac))
+                        if frac.len() == 6 && frac.bytes().all(|b| b.is_ascii_digit()) =>
+                    {
                         let frac = frac.trim_end_matches('0');
                         if frac.is_empty() {
                             main.to_string()
@@ -629,7 +631,11 @@ pub fn exact_plain_decimal(x: f64) -> String {
         e += 1;
     }
     // Little-endian limbs of base 10^9.
-    let mut limbs: Vec<u64> = vec![m % 1_000_000_000, m / 1_000_000_000 % 1_000_000_000, m / 1_000_000_000_000_000_000];
+    let mut limbs: Vec<u64> = vec![
+        m % 1_000_000_000,
+        m / 1_000_000_000 % 1_000_000_000,
+        m / 1_000_000_000_000_000_000,
+    ];
     let (factor, times) = if e >= 0 { (2u64, e) } else { (5u64, -e) };
     for _ in 0..times {
         let mut carry = 0u64;
@@ -712,7 +718,10 @@ mod tests {
 
     #[test]
     fn doubles_in_binlog_json_print_as_debezium_does() {
-        assert_eq!(exact_plain_decimal(-12_345_678_901_234_567_890.0), "-12345678901234567168");
+        assert_eq!(
+            exact_plain_decimal(-12_345_678_901_234_567_890.0),
+            "-12345678901234567168"
+        );
         assert_eq!(
             exact_plain_decimal(1e-7),
             "0.0000000999999999999999954748111825886258685613938723690807819366455078125"
@@ -720,7 +729,10 @@ mod tests {
         assert_eq!(exact_plain_decimal(0.5), "0.5");
         assert_eq!(exact_plain_decimal(3.0), "3");
         let tiny = exact_plain_decimal(5e-324);
-        assert!(tiny.starts_with(&format!("0.{}494065645841246544", "0".repeat(323))), "{tiny}");
+        assert!(
+            tiny.starts_with(&format!("0.{}494065645841246544", "0".repeat(323))),
+            "{tiny}"
+        );
     }
 
     /// MySQL's `my_time_packed_to_binary` at precision 1 or 2 (C's `>>` and `%`).

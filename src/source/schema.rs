@@ -176,7 +176,14 @@ pub async fn load_table(
             db: db.to_string(),
             table: table.to_string(),
             columns,
-            key,
+            // Without a primary key MySQL promotes a unique key of NOT NULL
+            // columns (the binlog's table map says so too), and Debezium
+            // keys the table by it.
+            key: if key.is_empty() {
+                chunk_key.clone()
+            } else {
+                key
+            },
         }),
         chunk_key,
     }))
@@ -334,25 +341,37 @@ pub fn parse_default(raw: Option<&str>, extra: &str) -> Option<ColumnDefault> {
     Some(ColumnDefault::Literal(raw.to_string()))
 }
 
-/// Column DEFAULTs by `(db, table)`: `(column, default)` pairs.
-pub type TableDefaults = std::collections::HashMap<(String, String), Vec<(String, ColumnDefault)>>;
+/// What the catalog adds to table maps, by `(db, table)`: `(column, facts)`.
+pub type TableDefaults = std::collections::HashMap<(String, String), Vec<(String, CatalogColumn)>>;
+
+/// What the binlog's table map does not say about a column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CatalogColumn {
+    /// Its DEFAULT.
+    pub default: Option<ColumnDefault>,
+    /// A `FLOAT(M,D)`: Debezium types it as a DOUBLE (the table map only
+    /// says FLOAT).
+    pub float_as_double: bool,
+}
 
 /// Constant DEFAULTs of every column of the server's user tables, in one
 /// query, for the table-map path (table maps carry no defaults).
 pub async fn load_defaults(conn: &mut Conn, server: &str) -> Result<TableDefaults> {
-    let rows: Vec<(String, String, String, Option<String>, String)> = conn
+    let rows: Vec<(String, String, String, Option<String>, String, String)> = conn
         .query(
-            "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, COLUMN_DEFAULT, EXTRA FROM information_schema.COLUMNS \
-             WHERE COLUMN_DEFAULT IS NOT NULL \
+            "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, COLUMN_DEFAULT, EXTRA, COLUMN_TYPE FROM information_schema.COLUMNS \
+             WHERE (COLUMN_DEFAULT IS NOT NULL OR COLUMN_TYPE LIKE 'float(%,%)') \
              AND TABLE_SCHEMA NOT IN ('mysql', 'sys', 'performance_schema', 'information_schema')",
         )
         .await
         .map_err(qerr(server, "reading column defaults"))?;
     let mut out = TableDefaults::new();
-    for (db, table, column, raw, extra) in rows {
-        if let Some(d) = parse_default(raw.as_deref(), &extra) {
-            out.entry((db, table)).or_default().push((column, d));
-        }
+    for (db, table, column, raw, extra, column_type) in rows {
+        let c = CatalogColumn {
+            default: parse_default(raw.as_deref(), &extra),
+            float_as_double: is_float_with_scale(&column_type.to_ascii_lowercase()),
+        };
+        out.entry((db, table)).or_default().push((column, c));
     }
     Ok(out)
 }
@@ -365,6 +384,12 @@ pub async fn list_tables(conn: &mut Conn, server: &str) -> Result<Vec<(String, S
     )
     .await
     .map_err(qerr(server, "listing tables"))
+}
+
+/// `FLOAT(M,D)`, which Debezium's DDL parser types as a DOUBLE (a plain
+/// `FLOAT` or `FLOAT(p)` stays a FLOAT).
+fn is_float_with_scale(column_type: &str) -> bool {
+    column_type.starts_with("float(") && column_type.contains(',')
 }
 
 /// The column type `information_schema.COLUMNS` describes.
@@ -402,6 +427,7 @@ pub fn column_type_from(
         "mediumint" => ColumnType::MediumInt { unsigned },
         "int" | "integer" => ColumnType::Int { unsigned },
         "bigint" => ColumnType::BigInt { unsigned },
+        "float" if is_float_with_scale(column_type) => ColumnType::Double,
         "float" => ColumnType::Float,
         "double" | "real" | "double precision" => ColumnType::Double,
         "decimal" | "numeric" => {

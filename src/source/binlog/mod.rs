@@ -366,9 +366,9 @@ impl BinlogSource {
                     })?
                 }
             };
-            if self.config.key_schemas || self.config.value_schemas {
-                Box::pin(self.apply_defaults(&mut built)).await?;
-            }
+            // Defaults appear in schemas and replace nulls (the converter's
+            // `replace.null.with.default`); FLOAT(M,D) is typed from the catalog.
+            Box::pin(self.apply_defaults(&mut built)).await?;
             Some(Arc::new(built))
         } else {
             None
@@ -395,7 +395,11 @@ impl BinlogSource {
         if let Some(list) = self.defaults.as_ref().and_then(|d| d.get(&key)) {
             for c in &mut t.columns {
                 if let Some((_, d)) = list.iter().find(|(n, _)| *n == c.name) {
-                    c.default = Some(d.clone());
+                    c.default = d.default.clone();
+                    if d.float_as_double && c.ty == crate::model::ColumnType::Float {
+                        c.ty = crate::model::ColumnType::Double;
+                        c.source.name = "DOUBLE".into();
+                    }
                 }
             }
         }
