@@ -88,6 +88,22 @@ const DELIBERATE: &[Deliberate] = &[
         },
     },
     Deliberate {
+        name: "negative TIME inside JSON",
+        // Debezium's binlog JSON formatter prints each part of a negative TIME
+        // with its own sign and the hours off by one (`-13:35:57.000005` comes
+        // out as `"14:0-36:0-58.00000-5"`); binlog-poller prints the value.
+        covers: |topic, path, theirs, ours| {
+            let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").to_string();
+            topic.ends_with(".docs")
+                && path == "value.payload.after.j"
+                && text(ours).contains(r#""nt":"-13:35:57.000005""#)
+                && text(theirs).replace(
+                    r#""nt":"14:0-36:0-58.00000-5""#,
+                    r#""nt":"-13:35:57.000005""#,
+                ) == text(ours)
+        },
+    },
+    Deliberate {
         name: "DEFAULTs of a table gone before the poll",
         // `later` is created, renamed and dropped within one poll's backlog:
         // binlog-poller reads DEFAULTs from the catalog at the poll, where the

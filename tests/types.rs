@@ -271,7 +271,8 @@ fn families(flavor: Flavor) -> Vec<Family> {
             // Members in MySQL's storage order (key length, then bytes), compact.
             expected: vec![
                 json!({"j": r#"{"a":"x","k":[1,2,{"n":null}],"bb":true}"#}),
-                json!({"j": r#"{"t":"2024-05-01 10:11:12.000000","u":"é"}"#}),
+                // A DATETIME inside binary JSON: Debezium drops a zero fraction.
+                json!({"j": r#"{"t":"2024-05-01 10:11:12","u":"é"}"#}),
                 json!({"j": null}),
                 // Above 64 KiB MySQL switches to its large format (4-byte offsets).
                 json!({"j": format!(r#"{{"big":[{}"end"],"nested":{{"a":[true,false],"z":1.5}}}}"#, "\"0123456789\",".repeat(8000))}),
@@ -339,8 +340,20 @@ fn check_rows(f: &Family, recs: &[Rec], op: &str, id_base: usize, schemas: bool)
         let Some(want) = f.expected.get(i) else {
             continue;
         };
+        // A snapshot read of a MySQL JSON column is the server's text (as
+        // Debezium's JDBC read gives it); a streamed one is compact.
+        let server_text = op == "r"
+            && f.schema
+                .iter()
+                .any(|s| s["name"] == "io.debezium.data.Json");
         for (col, v) in want.as_object().unwrap() {
             let got = &p["after"][col];
+            let v = &match v.as_str() {
+                Some(text) if server_text => {
+                    Value::String(mysql_json_text(&serde_json::from_str(text).unwrap()))
+                }
+                _ => v.clone(),
+            };
             assert!(
                 same(got, v),
                 "{}.{col} row {id} ({op}): got {got}, want {v}",
@@ -372,6 +385,36 @@ fn check_rows(f: &Family, recs: &[Rec], op: &str, id_base: usize, schemas: bool)
 
 /// JSON equality where numbers compare by value (Java prints 1.0E300, a
 /// float32 -3.4E38 reads back as the nearest double).
+/// A JSON document as MySQL prints it: `", "` and `": "` between parts, a
+/// DATETIME with six fraction digits (the only `YYYY-MM-DD HH:MM:SS` string in
+/// these rows is a DATETIME).
+fn mysql_json_text(v: &Value) -> String {
+    match v {
+        Value::String(s)
+            if s.len() == 19 && s.as_bytes()[10] == b' ' && s.as_bytes()[13] == b':' =>
+        {
+            format!("\"{s}.000000\"")
+        }
+        Value::Array(items) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(mysql_json_text)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Value::Object(members) => format!(
+            "{{{}}}",
+            members
+                .iter()
+                .map(|(k, v)| format!("{}: {}", Value::String(k.clone()), mysql_json_text(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
+    }
+}
+
 fn same(got: &Value, want: &Value) -> bool {
     match (got, want) {
         (Value::Number(a), Value::Number(b)) => {
@@ -442,13 +485,16 @@ async fn alternative_modes_without_schemas(s: &Services, db: &Db) {
                     f.expected[0] = json!({"b": "01020000", "vb": "00ff", "bl": "deadbeef"});
                     f.expected[1] = json!({"b": null, "vb": "", "bl": null});
                 }
-                // time.precision.mode=connect: milliseconds everywhere.
+                // time.precision.mode=connect: milliseconds everywhere; a TIME
+                // outside 00:00-24:00 is null (Kafka Connect's Time is a time of
+                // day; the real Debezium connector writes null, see
+                // tests/debezium_parity.rs).
                 "temporal" => {
                     f.expected[0]["dt6"] = json!(1714558272345i64);
-                    f.expected[0]["t0"] = json!(-3020399000i64);
-                    f.expected[0]["t6"] = json!(3020399000i64);
+                    f.expected[0]["t0"] = json!(null);
+                    f.expected[0]["t6"] = json!(null);
                     f.expected[1]["dt6"] = json!(-30610224000000i64);
-                    f.expected[1]["t6"] = json!(0);
+                    f.expected[1]["t6"] = json!(null);
                 }
                 _ => {}
             }
