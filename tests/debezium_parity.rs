@@ -39,7 +39,7 @@ const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "schemas_off",
-        connector: &[],
+        connector: &[("binary.handling.mode", "base64")],
         converter: &[("schemas.enable", "false")],
     },
     Scenario {
