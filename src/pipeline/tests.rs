@@ -399,7 +399,7 @@ async fn chunk_moves_the_cursor_and_the_last_row_says_last() {
         seen,
         vec![
             ("c".into(), 3, "false".into()),
-            ("r".into(), 6, "true".into()),
+            ("r".into(), 6, "first".into()),
             ("r".into(), 7, "last".into())
         ],
         "key 7's insert is held back: the chunk read after it carries it"
