@@ -341,6 +341,10 @@ pub struct Config {
     /// `include.schema.changes`; default true, as Debezium: DDL is published
     /// to the `<topic.prefix>` topic.
     pub include_schema_changes: bool,
+    /// `include.schema.comments`; default false, as Debezium: the
+    /// `comment` of tables and columns in schema change events is null
+    /// unless set.
+    pub include_schema_comments: bool,
     /// `schema.history.internal.store.only.captured.tables.ddl` (Debezium 1.x:
     /// `database.history.store.only.captured.tables.ddl`): the tables whose
     /// DDL the snapshot writes to the schema change topic are only the

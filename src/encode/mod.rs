@@ -293,7 +293,7 @@ impl EventEncoder {
         self.write_source_parts(
             &mut payload,
             &change.source,
-            "false",
+            change.source.snapshot.unwrap_or("false"),
             &change.database,
             change.table.as_deref(),
         );
@@ -584,10 +584,7 @@ impl EventEncoder {
         v.extend_from_slice(self.source_prefix.as_bytes());
         let ts_ms = i64::from(s.ts_sec) * 1000;
         v.extend_from_slice(
-            format!(
-                ",\"ts_ms\":{ts_ms},\"snapshot\":\"{snapshot}\",\"db\":"
-            )
-            .as_bytes(),
+            format!(",\"ts_ms\":{ts_ms},\"snapshot\":\"{snapshot}\",\"db\":").as_bytes(),
         );
         write_json_str(v, db);
         v.extend_from_slice(

@@ -29,6 +29,7 @@ mod privileges;
 mod schema;
 mod server;
 mod snapshot;
+mod table_json;
 
 #[cfg(any(test, feature = "testing"))]
 use std::collections::VecDeque;
