@@ -562,6 +562,25 @@ pub fn debezium_filters(sql: &str) -> bool {
     FILTER.is_match(sql)
 }
 
+/// A statement as Debezium's parser quotes it: double-quoted strings made
+/// single-quoted ([`normalize`]), from its first token to its last
+/// (comments, a versioned comment's closing `*/` and a closing `;` left
+/// out).
+pub fn statement_text(sql: &str) -> String {
+    let text = normalize(sql);
+    let toks = tokens(&text);
+    let first = toks.first().map_or(0, |t| t.1);
+    let last = toks
+        .iter()
+        .rev()
+        .find(|t| t.0 != Tok::Punct(';'))
+        .map_or(first, |t| t.2);
+    text.chars()
+        .skip(first)
+        .take(last.saturating_sub(first))
+        .collect()
+}
+
 /// `` `name` `` with backticks doubled.
 fn quote(name: &str) -> String {
     format!("`{}`", name.replace('`', "``"))
@@ -1113,6 +1132,20 @@ mod tests {
         assert_eq!(t.keys[1].columns, vec!["note", "flag"]);
         assert_eq!(t.keys.len(), 2);
         assert_eq!(declared_table("CREATE TABLE a LIKE b"), None);
+    }
+
+    #[test]
+    fn statement_text_from_first_token_to_last() {
+        assert_eq!(
+            statement_text(
+                "CREATE TABLE `t` (\n  `id` int\n)\n/*!50100 PARTITION BY HASH (`id`) */"
+            ),
+            "CREATE TABLE `t` (\n  `id` int\n)\n/*!50100 PARTITION BY HASH (`id`)"
+        );
+        assert_eq!(
+            statement_text("  -- c\n DROP DATABASE d ; "),
+            "DROP DATABASE d"
+        );
     }
 
     #[test]

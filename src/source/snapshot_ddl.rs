@@ -19,7 +19,7 @@
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
-use super::ddl::normalize;
+use super::ddl::statement_text;
 use super::server::qerr;
 use super::table_json::{quote, read_table_json};
 use crate::config::Config;
@@ -172,7 +172,7 @@ pub async fn read_schema_snapshot(
             out.push(event(
                 &db,
                 Some(t),
-                normalize(&ddl),
+                statement_text(&ddl),
                 vec![serde_json::json!({"type": "CREATE", "id": id(&db, t), "table": table})],
             ));
         }
