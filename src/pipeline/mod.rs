@@ -277,10 +277,14 @@ where
     let mut encoder = EventEncoder::new(EncoderOptions::from(config));
     if !schema.is_empty() {
         let now = now_us();
-        let records = schema
-            .iter()
-            .map(|sc| encoder.schema_change(sc, now))
-            .collect();
+        let mut records = Vec::with_capacity(schema.len());
+        for (i, sc) in schema.iter().enumerate() {
+            records.push(encoder.schema_change(sc, now));
+            if i % 64 == 63 {
+                // Many tables: let the lease renewal run in between.
+                tokio::task::yield_now().await;
+            }
+        }
         let limit = opts.hard_deadline.saturating_duration_since(Instant::now());
         match tokio::time::timeout(limit, sink.send(records)).await {
             Ok(r) => r?,

@@ -21,7 +21,7 @@ use mysql_async::Conn;
 
 use super::ddl::statement_text;
 use super::server::qerr;
-use super::table_json::{quote, read_table_json};
+use super::table_json::{quote, read_tables_json};
 use crate::config::Config;
 use crate::error::Result;
 use crate::model::{BinlogPosition, SchemaChange, SourceInfo};
@@ -126,6 +126,9 @@ pub async fn read_schema_snapshot(
         )
         .await
         .map_err(qerr(server, "reading the databases' character sets"))?;
+    let mut dbs: Vec<String> = tables.iter().map(|(d, _)| d.clone()).collect();
+    dbs.dedup();
+    let mut shapes = read_tables_json(conn, server, &dbs, config.include_schema_comments).await?;
     let mut i = 0;
     while i < tables.len() {
         let db = tables[i].0.clone();
@@ -153,8 +156,8 @@ pub async fn read_schema_snapshot(
                 .await
             {
                 Ok(row) => row,
-                // Dropped since it was listed.
-                Err(mysql_async::Error::Server(e)) if e.code == 1146 => None,
+                // Dropped (or its database) since it was listed.
+                Err(mysql_async::Error::Server(e)) if e.code == 1146 || e.code == 1049 => None,
                 Err(e) => return Err(qerr(server, "reading SHOW CREATE TABLE")(e)),
             };
             // Binary DEFAULTs are printed as their bytes.
@@ -164,9 +167,7 @@ pub async fn read_schema_snapshot(
             else {
                 continue;
             };
-            let Some(table) =
-                read_table_json(conn, server, &db, t, config.include_schema_comments).await?
-            else {
+            let Some(table) = shapes.remove(&(db.clone(), t.clone())) else {
                 continue;
             };
             out.push(event(

@@ -331,6 +331,166 @@ pub fn quote(name: &str) -> String {
     format!("`{}`", name.replace('`', "``"))
 }
 
+/// `db.table`'s keys in the table's key order (`SHOW INDEX`); `None` when
+/// it is gone.
+pub async fn read_keys(
+    conn: &mut Conn,
+    server: &str,
+    db: &str,
+    table: &str,
+) -> Result<Option<Vec<KeyDef>>> {
+    let index: Vec<mysql_async::Row> = match conn
+        .query(format!("SHOW INDEX FROM {}.{}", quote(db), quote(table)))
+        .await
+    {
+        Ok(rows) => rows,
+        // Dropped (or its database) since it was found.
+        Err(mysql_async::Error::Server(e)) if e.code == 1146 || e.code == 1049 => return Ok(None),
+        Err(e) => return Err(qerr(server, "reading the table's keys")(e)),
+    };
+    let mut keys: Vec<KeyDef> = Vec::new();
+    for r in index {
+        let name: Option<String> = r.get("Key_name");
+        let non_unique: Option<i64> = r.get("Non_unique");
+        let column: Option<Option<String>> = r.get("Column_name");
+        let Some(name) = name else { continue };
+        let key = match keys.iter_mut().rev().find(|k| k.name == name) {
+            Some(k) => k,
+            None => {
+                keys.push(KeyDef {
+                    name: name.clone(),
+                    unique: non_unique == Some(0),
+                    columns: Vec::new(),
+                });
+                keys.last_mut().expect("pushed")
+            }
+        };
+        if let Some(Some(c)) = column {
+            key.columns.push(c);
+        }
+    }
+    Ok(Some(keys))
+}
+
+/// The tables of `dbs` as [`table_json`] reads them, with three catalog
+/// queries for all of them (and `SHOW INDEX` for a table without a primary
+/// key but with a unique one, whose key order matters), by `(db, table)`.
+pub async fn read_tables_json(
+    conn: &mut Conn,
+    server: &str,
+    dbs: &[String],
+    with_comments: bool,
+) -> Result<std::collections::HashMap<(String, String), Value>> {
+    use std::collections::HashMap;
+    let mut out = HashMap::new();
+    if dbs.is_empty() {
+        return Ok(out);
+    }
+    let qe = || qerr(server, "reading information_schema");
+    let marks = vec!["?"; dbs.len()].join(",");
+    let params = mysql_async::Params::Positional(dbs.iter().map(|d| d.as_str().into()).collect());
+    type Meta = (String, String, Option<String>, Option<String>);
+    let metas: Vec<Meta> = conn
+        .exec(
+            format!(
+                "SELECT t.TABLE_SCHEMA, t.TABLE_NAME, c.CHARACTER_SET_NAME, t.TABLE_COMMENT FROM information_schema.TABLES t \
+                 LEFT JOIN information_schema.COLLATION_CHARACTER_SET_APPLICABILITY c ON c.COLLATION_NAME = t.TABLE_COLLATION \
+                 WHERE t.TABLE_TYPE = 'BASE TABLE' AND t.TABLE_SCHEMA IN ({marks})"
+            ),
+            params.clone(),
+        )
+        .await
+        .map_err(qe())?;
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        String,
+        String,
+    );
+    let rows: Vec<Row> = conn
+        .exec(
+            format!(
+                "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, CHARACTER_SET_NAME, COLUMN_DEFAULT, EXTRA, COLUMN_COMMENT \
+                 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN ({marks}) ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION"
+            ),
+            params.clone(),
+        )
+        .await
+        .map_err(qe())?;
+    let mut columns: HashMap<(String, String), Vec<ColumnDef>> = HashMap::new();
+    for (db, table, name, column_type, nullable, charset, default, extra, comment) in rows {
+        columns.entry((db, table)).or_default().push(ColumnDef {
+            name,
+            column_type,
+            nullable: nullable == "YES",
+            charset,
+            default,
+            extra,
+            comment,
+            declared: false,
+        });
+    }
+    let stats: Vec<(String, String, String, i64, Option<String>)> = conn
+        .exec(
+            format!(
+                "SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME FROM information_schema.STATISTICS \
+                 WHERE TABLE_SCHEMA IN ({marks}) ORDER BY TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX"
+            ),
+            params,
+        )
+        .await
+        .map_err(qe())?;
+    let mut keys: HashMap<(String, String), Vec<KeyDef>> = HashMap::new();
+    for (db, table, name, non_unique, column) in stats {
+        let list = keys.entry((db, table)).or_default();
+        let key = match list.iter_mut().rev().find(|k| k.name == name) {
+            Some(k) => k,
+            None => {
+                list.push(KeyDef {
+                    name,
+                    unique: non_unique == 0,
+                    columns: Vec::new(),
+                });
+                list.last_mut().expect("pushed")
+            }
+        };
+        if let Some(c) = column {
+            key.columns.push(c);
+        }
+    }
+    for (i, (db, table, charset, comment)) in metas.into_iter().enumerate() {
+        if i % 64 == 63 {
+            // Many tables: let the lease renewal run in between.
+            tokio::task::yield_now().await;
+        }
+        let key = (db, table);
+        let Some(cols) = columns.remove(&key) else {
+            continue;
+        };
+        let mut table_keys = keys.remove(&key).unwrap_or_default();
+        if !table_keys.iter().any(|k| k.name == "PRIMARY") && table_keys.iter().any(|k| k.unique) {
+            match read_keys(conn, server, &key.0, &key.1).await? {
+                Some(k) => table_keys = k,
+                None => continue,
+            }
+        }
+        let json = table_json(
+            &cols,
+            &table_keys,
+            charset.as_deref(),
+            comment.as_deref(),
+            with_comments,
+        );
+        out.insert(key, json);
+    }
+    Ok(out)
+}
+
 /// [`table_json`] for `db.table` as it is now; `None` when it does not
 /// exist (any more) or is not a base table.
 pub async fn read_table_json(
@@ -392,31 +552,9 @@ pub async fn read_table_json(
             },
         )
         .collect();
-    let index: Vec<mysql_async::Row> = conn
-        .query(format!("SHOW INDEX FROM {}.{}", quote(db), quote(table)))
-        .await
-        .map_err(qerr(server, "reading the table's keys"))?;
-    let mut keys: Vec<KeyDef> = Vec::new();
-    for r in index {
-        let name: Option<String> = r.get("Key_name");
-        let non_unique: Option<i64> = r.get("Non_unique");
-        let column: Option<Option<String>> = r.get("Column_name");
-        let Some(name) = name else { continue };
-        let key = match keys.iter_mut().rev().find(|k| k.name == name) {
-            Some(k) => k,
-            None => {
-                keys.push(KeyDef {
-                    name: name.clone(),
-                    unique: non_unique == Some(0),
-                    columns: Vec::new(),
-                });
-                keys.last_mut().expect("pushed")
-            }
-        };
-        if let Some(Some(c)) = column {
-            key.columns.push(c);
-        }
-    }
+    let Some(keys) = read_keys(conn, server, db, table).await? else {
+        return Ok(None);
+    };
     Ok(Some(table_json(
         &columns,
         &keys,
