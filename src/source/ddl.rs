@@ -593,11 +593,23 @@ pub fn normalize(sql: &str) -> String {
     let b: Vec<char> = sql.chars().collect();
     let mut out = String::with_capacity(sql.len());
     let mut i = 0;
+    // Text outside comments, strings and names, not yet written.
+    let mut plain = String::new();
     let copy_until =
         |out: &mut String, from: usize, to: usize| out.extend(&b[from..to.min(b.len())]);
     while i < b.len() {
         let c = b[i];
         let start = i;
+        let special = c == '#'
+            || c == '\''
+            || c == '`'
+            || c == '"'
+            || (c == '-' && b.get(i + 1) == Some(&'-'))
+            || (c == '/' && b.get(i + 1) == Some(&'*') && b.get(i + 2) != Some(&'!'));
+        if special && !plain.is_empty() {
+            out.push_str(&reserved_backticked(&plain));
+            plain.clear();
+        }
         if c == '#' || (c == '-' && b.get(i + 1) == Some(&'-')) {
             while i < b.len() && b[i] != '\n' {
                 i += 1;
@@ -660,11 +672,38 @@ pub fn normalize(sql: &str) -> String {
                 copy_until(&mut out, start, i);
             }
         } else {
-            out.push(c);
+            plain.push(c);
             i += 1;
         }
     }
+    out.push_str(&reserved_backticked(&plain));
     out
+}
+
+/// Debezium's `DdlNormalizer.addBackticksToReservedKeywords`: window
+/// function names used as a table name, a column name or a label get
+/// backticks.
+fn reserved_backticked(plain: &str) -> String {
+    use std::sync::LazyLock;
+    const KW: &str = "CUME_DIST|DENSE_RANK|FIRST_VALUE|JSON_TABLE|LAG|LAST_VALUE|LEAD|NTH_VALUE|NTILE|PERCENT_RANK|RANK|ROW_NUMBER";
+    static RULES: LazyLock<[regex::Regex; 3]> = LazyLock::new(|| {
+        [
+            regex::Regex::new(&format!(
+                r"(?i)\b(CREATE\s+TABLE|ALTER\s+TABLE|DROP\s+TABLE|FROM|JOIN|LEFT\s+JOIN|RIGHT\s+JOIN|INNER\s+JOIN|OUTER\s+JOIN|INTO)\s+({KW})\b"
+            )),
+            regex::Regex::new(&format!(
+                r"(?i)\b({KW})\s+((?:VAR)?CHAR|INT|BIGINT|DECIMAL|NUMERIC|FLOAT|DOUBLE|JSON|TEXT|BLOB|DATE|DATETIME|TIMESTAMP|TIME|YEAR|ENUM|SET|BINARY|VARBINARY|BIT|BOOL|BOOLEAN)\b"
+            )),
+            regex::Regex::new(&format!(r"(?i)\b({KW})\s*:")),
+        ]
+        .map(|r| r.expect("valid pattern"))
+    });
+    if !RULES.iter().any(|r| r.is_match(plain)) {
+        return plain.to_string();
+    }
+    let s = RULES[0].replace_all(plain, "${1} `${2}`");
+    let s = RULES[1].replace_all(&s, "`${1}` ${2}");
+    RULES[2].replace_all(&s, "`${1}`:").into_owned()
 }
 
 /// A table as a `CREATE TABLE` statement declares it: columns in the shape
@@ -1087,6 +1126,10 @@ mod tests {
         assert_eq!(
             normalize(r#"a "it's" 'x"y' `q"r` -- "c""#),
             r#"a 'it''s' 'x"y' `q"r` -- "c""#
+        );
+        assert_eq!(
+            normalize("CREATE TABLE  rank (lead INT, n VARCHAR(3) DEFAULT 'rank')"),
+            "CREATE TABLE `rank` (`lead` INT, n VARCHAR(3) DEFAULT 'rank')"
         );
     }
 
