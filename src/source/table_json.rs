@@ -36,7 +36,7 @@ pub struct ColumnDef {
     pub default: Option<String>,
     /// `EXTRA`.
     pub extra: String,
-    /// `COLUMN_COMMENT`.
+    /// `COLUMN_COMMENT`, as `SHOW CREATE TABLE` prints it (quotes doubled).
     pub comment: String,
     /// Read from a `CREATE TABLE` statement rather than the server: the
     /// type and DEFAULT are as written.
@@ -431,7 +431,8 @@ pub async fn read_tables_json(
             charset,
             default,
             extra,
-            comment,
+            // As SHOW CREATE TABLE prints it (Debezium keeps that).
+            comment: escaped(&comment),
             declared: false,
         });
     }
@@ -483,7 +484,7 @@ pub async fn read_tables_json(
             &cols,
             &table_keys,
             charset.as_deref(),
-            comment.as_deref(),
+            comment.map(|c| escaped(&c)).as_deref(),
             with_comments,
         );
         out.insert(key, json);
@@ -547,7 +548,8 @@ pub async fn read_table_json(
                 charset,
                 default,
                 extra,
-                comment,
+                // As SHOW CREATE TABLE prints it (Debezium keeps that).
+                comment: escaped(&comment),
                 declared: false,
             },
         )
@@ -559,7 +561,7 @@ pub async fn read_table_json(
         &columns,
         &keys,
         charset.as_deref(),
-        comment.as_deref(),
+        comment.map(|c| escaped(&c)).as_deref(),
         with_comments,
     )))
 }
