@@ -57,6 +57,10 @@ const SCENARIOS: &[Scenario] = &[
         connector: &[
             ("decimal.handling.mode", "double"),
             ("binary.handling.mode", "base64-url-safe"),
+            (
+                "schema.history.internal.store.only.captured.tables.ddl",
+                "true",
+            ),
         ],
         converter: &[],
     },

@@ -127,7 +127,6 @@ pub(super) const IGNORED: &[(Keys, &str)] = &[
     (Keys::RootAndFamily("database.history"), HISTORY),
     (Keys::One("ddl.parser.type"), DDL),
     (Keys::One("resolve.create.table.like.schema"), DDL),
-    (Keys::One("include.schema.comments"), "table and column comments are always in schema change events"),
     (Keys::One("inconsistent.schema.handling.mode"), "no schema history can fall out of step: rows decode with the binlog's table metadata"),
     (Keys::One("event.converting.failure.handling.mode"), "a value the poller cannot decode follows event.processing.failure.handling.mode"),
     (Keys::One("unavailable.value.placeholder"), "rows are read with a FULL row image: no value is unavailable"),

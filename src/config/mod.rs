@@ -341,19 +341,23 @@ pub struct Config {
     /// `include.schema.changes`; default true, as Debezium: DDL is published
     /// to the `<topic.prefix>` topic.
     pub include_schema_changes: bool,
+    /// `include.schema.comments`; default false, as Debezium: the
+    /// `comment` of tables and columns in schema change events is null
+    /// unless set.
+    pub include_schema_comments: bool,
     /// `schema.history.internal.store.only.captured.tables.ddl` (Debezium 1.x:
-    /// `database.history.store.only.captured.tables.ddl`): the tables whose
-    /// DDL the snapshot writes to the schema change topic are only the
-    /// captured ones (true) rather than every table of the captured
-    /// databases (false). Default false, as Debezium, so a table added to
-    /// the filters later already has its structure on the topic.
+    /// `database.history.store.only.captured.tables.ddl`): the schema change
+    /// topic gets only the DDL of captured tables (true) rather than of every
+    /// table of the server (false): the schema snapshot of an initial
+    /// snapshot, and DDL while streaming. Default false, as Debezium, so a
+    /// table added to the filters later already has its structure on the
+    /// topic.
     pub store_only_captured_tables_ddl: bool,
     /// `schema.history.internal.store.only.captured.databases.ddl` (1.x:
-    /// `database.history.store.only.captured.databases.ddl`): the snapshot
-    /// writes DDL to the schema change topic only for tables of captured
-    /// databases (true) rather than of every database on the server
-    /// (false). Default false, as Debezium's MySQL connector: by default
-    /// every database's tables are written.
+    /// `database.history.store.only.captured.databases.ddl`): the schema
+    /// change topic gets only the DDL of captured databases (true) rather
+    /// than of every database on the server (false). Default false, as
+    /// Debezium's MySQL connector.
     pub store_only_captured_databases_ddl: bool,
     /// `provide.transaction.metadata`; default false, as Debezium (it adds a
     /// topic and a block to every event).

@@ -441,6 +441,7 @@ impl Config {
             ],
         );
         let include_schema_changes = r.bool_or("include.schema.changes", true);
+        let include_schema_comments = r.bool_or("include.schema.comments", false);
         let store_only_captured_tables_ddl = r.renamed_bool(
             "schema.history.internal.store.only.captured.tables.ddl",
             "database.history.store.only.captured.tables.ddl",
@@ -605,6 +606,7 @@ impl Config {
                 binary_mode,
                 time_precision_mode,
                 include_schema_changes,
+                include_schema_comments,
                 store_only_captured_tables_ddl,
                 store_only_captured_databases_ddl,
                 provide_transaction_metadata,

@@ -296,7 +296,7 @@ impl EventEncoder {
         self.write_source_parts(
             &mut payload,
             &change.source,
-            "false",
+            change.source.snapshot.unwrap_or("false"),
             &change.database,
             change.table.as_deref(),
         );
@@ -313,8 +313,10 @@ impl EventEncoder {
                 .as_bytes(),
         );
         payload.push(b'}');
+        static VALUE_SCHEMA: std::sync::LazyLock<String> =
+            std::sync::LazyLock::new(schema_change_value_schema);
         let value = self.wrap_value(
-            &schema_change_value_schema(),
+            &VALUE_SCHEMA,
             std::str::from_utf8(&payload).unwrap_or_default(),
         );
         Record {

@@ -245,11 +245,11 @@ where
         Box::pin(plan::plan_start(config, lease, &info, db)),
     )
     .await?;
-    db.end_planning().await;
     if config.snapshot_mode == SnapshotMode::InitialOnly
         && start.initial_snapshot_done
         && start.snapshot.is_none()
     {
+        db.end_planning().await;
         return Ok(PollSummary {
             status: PollStatus::SnapshotComplete,
             first_position: Some(start.position.to_string()),
@@ -257,8 +257,46 @@ where
             ..Default::default()
         });
     }
+    // The schema snapshot is read with the plan and published before the
+    // first checkpoint of the snapshot (at least once: a poll that fails
+    // before that checkpoint leaves the next poll to begin again).
+    let schema =
+        if config.include_schema_changes && plan::begins_schema_snapshot(config, lease, &start) {
+            let captured = |d: &str, t: &str| plan::snapshot_reads(config, d, t);
+            bounded(
+                opts,
+                "reading the schema snapshot (SHOW CREATE TABLE)",
+                db.schema_snapshot(&start.position, &captured),
+            )
+            .await?
+        } else {
+            Vec::new()
+        };
+    db.end_planning().await;
     let mut sink = connect_sink().await?;
     let mut encoder = EventEncoder::new(EncoderOptions::from(config));
+    if !schema.is_empty() {
+        let now = now_us();
+        let mut records = Vec::with_capacity(schema.len());
+        for (i, sc) in schema.iter().enumerate() {
+            records.push(encoder.schema_change(sc, now));
+            if i % 64 == 63 {
+                // Many tables: let the lease renewal run in between.
+                tokio::task::yield_now().await;
+            }
+        }
+        let limit = opts.hard_deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(limit, sink.send(records)).await {
+            Ok(r) => r?,
+            Err(_) => {
+                return Err(Error::Timeout {
+                    what: "publishing the schema snapshot to Kafka".into(),
+                    limit,
+                })
+            }
+        }
+        tracing::info!(events = schema.len(), "schema snapshot published");
+    }
     let mut st = Streamer::new(&mut sink, store, lease, &mut encoder, start, opts);
     st.commit_if_fresh().await?;
     Box::pin(interleave::run(config, db, &mut st, &info, opts)).await?;

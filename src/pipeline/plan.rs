@@ -45,6 +45,38 @@ fn snapshot_tables(
         .collect()
 }
 
+/// Whether `db.table` is a table the snapshot reads.
+pub(super) fn snapshot_reads(config: &Config, db: &str, table: &str) -> bool {
+    !snapshot_tables(
+        config,
+        &[(db.to_string(), table.to_string())],
+        &config.filter,
+    )
+    .is_empty()
+}
+
+/// Whether this poll begins the connector's schema snapshot: a connector
+/// without a stored checkpoint (in a mode that snapshots, rows or schema
+/// only), or one whose stored position was purged and whose plan took a new
+/// initial snapshot (`when_needed`). Debezium writes the schema of the
+/// databases to the schema change topic then, before the first row.
+pub(super) fn begins_schema_snapshot(config: &Config, lease: &Lease, start: &Checkpoint) -> bool {
+    match &lease.checkpoint {
+        None => matches!(
+            config.snapshot_mode,
+            SnapshotMode::Initial
+                | SnapshotMode::InitialOnly
+                | SnapshotMode::WhenNeeded
+                | SnapshotMode::Always
+                | SnapshotMode::NoData
+        ),
+        Some(stored) => {
+            start.snapshot.as_ref().is_some_and(|s| s.initial)
+                && !stored.snapshot.as_ref().is_some_and(|s| s.initial)
+        }
+    }
+}
+
 pub(crate) fn queue(state: &mut SnapshotState, tables: Vec<(String, String)>, suppress: bool) {
     for (db, table) in tables {
         if !state.tables.iter().any(|t| t.db == db && t.table == table) {
@@ -163,4 +195,79 @@ pub(super) async fn plan_start<D: Database>(
     }
     start.filters = Some(config.filter.signature());
     Ok(start)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::BinlogPosition;
+
+    fn config(mode: &str) -> Config {
+        let c = serde_json::json!({"name": "mem", "config": {
+            "database.hostname": "memory", "database.user": "u", "topic.prefix": "p",
+            "kafka.bootstrap.servers": "memory:9092", "offset.storage.file.filename": "/dev/null",
+            "snapshot.mode": mode,
+        }});
+        Config::from_json(&c.to_string(), |_| None).unwrap()
+    }
+
+    fn checkpoint(initial: Option<bool>) -> Checkpoint {
+        let mut c = Checkpoint::at(BinlogPosition::new("b.000001", 4), None);
+        c.snapshot = initial.map(|initial| SnapshotState {
+            tables: Vec::new(),
+            initial,
+            started: false,
+        });
+        c
+    }
+
+    fn lease(stored: Option<Checkpoint>) -> Lease {
+        Lease {
+            owner: "o".into(),
+            epoch: 1,
+            checkpoint: stored,
+        }
+    }
+
+    #[test]
+    fn the_schema_snapshot_is_written_once_per_new_snapshot() {
+        // A new connector, in every mode that snapshots rows or schema.
+        for mode in [
+            "initial",
+            "initial_only",
+            "when_needed",
+            "always",
+            "no_data",
+        ] {
+            assert!(
+                begins_schema_snapshot(&config(mode), &lease(None), &checkpoint(None)),
+                "{mode}"
+            );
+        }
+        assert!(!begins_schema_snapshot(
+            &config("never"),
+            &lease(None),
+            &checkpoint(None)
+        ));
+        // A poll resuming the initial snapshot: its schema was published
+        // before the checkpoint that holds the snapshot.
+        let stored = checkpoint(Some(true));
+        assert!(!begins_schema_snapshot(
+            &config("initial"),
+            &lease(Some(stored.clone())),
+            &stored
+        ));
+        // when_needed, the stored position purged: a new initial snapshot.
+        assert!(begins_schema_snapshot(
+            &config("when_needed"),
+            &lease(Some(checkpoint(None))),
+            &checkpoint(Some(true))
+        ));
+        // Streaming on, or a snapshot of newly included tables.
+        assert!(!begins_schema_snapshot(
+            &config("initial"),
+            &lease(Some(checkpoint(None))),
+            &checkpoint(Some(false))
+        ));
+    }
 }

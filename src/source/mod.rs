@@ -29,6 +29,8 @@ mod privileges;
 mod schema;
 mod server;
 mod snapshot;
+mod snapshot_ddl;
+mod table_json;
 
 #[cfg(any(test, feature = "testing"))]
 use std::collections::VecDeque;
@@ -121,6 +123,18 @@ pub trait Database: Send {
 
     /// Every user table, `(db, table)`.
     fn list_tables(&mut self) -> impl Future<Output = Result<Vec<(String, String)>>> + Send;
+
+    /// The schema change events an initial snapshot at `at` writes before
+    /// its first row (Debezium's schema snapshot), `captured` telling the
+    /// tables the snapshot reads. None by default.
+    fn schema_snapshot(
+        &mut self,
+        at: &BinlogPosition,
+        captured: &(dyn Fn(&str, &str) -> bool + Sync),
+    ) -> impl Future<Output = Result<Vec<SchemaChange>>> + Send {
+        let _ = (at, captured);
+        async { Ok(Vec::new()) }
+    }
 
     /// Planning is over: the metadata connection is not needed any more.
     fn end_planning(&mut self) -> impl Future<Output = ()> + Send;

@@ -7,13 +7,14 @@ use std::time::Instant;
 
 use mysql_async::Conn;
 
+use super::snapshot_ddl::{read_schema_snapshot, schema_tables};
 use super::{
     connect, list_tables, BinlogSource, Chunk, ChunkReader, ChunkSource, Database, Flavor,
     ServerInfo, StartAt, TableInfo,
 };
 use crate::config::Config;
 use crate::error::Result;
-use crate::model::{Checkpoint, KeyValue, TxProgress};
+use crate::model::{BinlogPosition, Checkpoint, KeyValue, SchemaChange, TxProgress};
 
 /// A server reached with `config`.
 #[derive(Debug)]
@@ -52,6 +53,20 @@ impl Database for MySqlDatabase<'_> {
     async fn list_tables(&mut self) -> Result<Vec<(String, String)>> {
         let server = self.config.server();
         list_tables(self.meta().await?, &server).await
+    }
+
+    async fn schema_snapshot(
+        &mut self,
+        at: &BinlogPosition,
+        captured: &(dyn Fn(&str, &str) -> bool + Sync),
+    ) -> Result<Vec<SchemaChange>> {
+        let server = self.config.server();
+        let config = self.config;
+        let conn = self.meta().await?;
+        let all = list_tables(conn, &server).await?;
+        let tables = schema_tables(config, &all, captured);
+        let ts_sec = (crate::pipeline::now_us() / 1_000_000) as u32;
+        read_schema_snapshot(conn, &server, config, &tables, at, ts_sec).await
     }
 
     async fn end_planning(&mut self) {

@@ -32,10 +32,13 @@ use mysql_common::binlog::events::{RowsEventData, TableMapEvent};
 use mysql_common::packets::Sid;
 
 use self::machine::{Machine, Origin, RowNumbers, Step};
-use super::ddl::{parse_ddl, TableChangeKind};
+use super::ddl::{
+    debezium_filters, declared_table, joined_tables, parse_ddl, ChangeKind, Ddl, SchemaEvent,
+};
 use super::decode::{cell_from_binlog, table_schema_from_tme, time2_workaround};
-use super::schema::{load_defaults, load_table, table_change_json, TableDefaults};
+use super::schema::{load_defaults, load_table, TableDefaults};
 use super::server::{connect, qerr, Flavor};
+use super::table_json::{declared_table_json, read_table_json};
 use super::{DdlEvent, Source, SourceEvent};
 use crate::config::{Config, FailureMode, TableFilter};
 use crate::error::{Error, Result};
@@ -73,6 +76,12 @@ pub struct BinlogSource {
     machine: Machine,
     /// The `row` coordinates of rows events that share a position.
     row_numbers: RowNumbers,
+    /// The file and `row` of the last row change decoded: Debezium's
+    /// offset carries it into the DDL events after it.
+    last_row: Option<(String, u32)>,
+    /// Tables this poll published in schema change events, `(db, table)`:
+    /// a renamed table keeps its columns (Debezium's model of it).
+    known: HashMap<(String, String), serde_json::Value>,
     /// The statement behind the following rows events (`include.query`).
     rows_query: Option<Arc<str>>,
     /// Where an ANNOTATE_ROWS event the server did not send starts.
@@ -167,6 +176,8 @@ impl BinlogSource {
             deadline,
             machine: Machine::new(flavor, config.include_query, file, resume),
             row_numbers: RowNumbers::default(),
+            last_row: None,
+            known: HashMap::new(),
             rows_query: None,
             annotate_at: None,
             tables: HashMap::new(),
@@ -197,6 +208,9 @@ impl BinlogSource {
                     for (i, c) in changes.iter_mut().enumerate() {
                         c.source.row = first.saturating_add(i as u32);
                     }
+                    if let Some(c) = changes.last() {
+                        self.last_row = Some((c.source.position.file.clone(), c.source.row));
+                    }
                     self.pending.push_back(SourceEvent::Rows(changes));
                 }
                 Step::SkipRows { event, origin } => {
@@ -219,32 +233,43 @@ impl BinlogSource {
     }
 
     /// Handles a statement that may be DDL: forgets cached
-    /// `information_schema` shapes of the tables it touches and, for
-    /// captured tables (or databases), queues the schema change event (with
-    /// the tables' columns as `information_schema` has them now) and the
-    /// `t` event of a TRUNCATE.
+    /// `information_schema` shapes of the tables it touches, queues its
+    /// schema change events as Debezium's MySQL connector publishes them
+    /// (tables as `information_schema` has them now) and the `t` event of a
+    /// TRUNCATE of a captured table.
+    ///
+    /// Which events, as Debezium with its schema history settings: with
+    /// `store.only.captured.tables.ddl=false` (its default) DDL of every
+    /// database and table; with it true only a statement touching a captured
+    /// table or database, and of that only the events of captured tables
+    /// (and of captured or unnamed databases); with
+    /// `store.only.captured.databases.ddl=true` not those of databases
+    /// outside the filters.
     async fn ddl(&mut self, sql: &str, default_db: &str, origin: Origin) -> Result<()> {
-        let Some(ddl) = parse_ddl(sql, default_db) else {
-            return Ok(());
+        let filtered = debezium_filters(sql);
+        let ddl = match parse_ddl(sql, default_db) {
+            Some(ddl) => ddl,
+            None if filtered => return Ok(()),
+            // Neither about tables nor left out by Debezium (events,
+            // FLUSH, tablespaces, plugins…): its parser changes no table
+            // and the statement is published as it came.
+            None => Ddl {
+                database: default_db.to_string(),
+                targets: Vec::new(),
+                truncate: false,
+                events: vec![SchemaEvent {
+                    db: default_db.to_string(),
+                    table: None,
+                    kind: ChangeKind::Statement,
+                    statement: sql.trim().to_string(),
+                    renamed_from: None,
+                }],
+            },
         };
         for t in &ddl.targets {
             self.fallback.remove(&(t.db.clone(), t.table.clone()));
         }
         self.defaults = None;
-        let captured: Vec<_> = ddl
-            .targets
-            .iter()
-            .filter(|t| self.filter.includes(&t.db, &t.table))
-            .cloned()
-            .collect();
-        let relevant = if ddl.targets.is_empty() {
-            self.filter.includes_database(&ddl.database)
-        } else {
-            !captured.is_empty()
-        };
-        if !relevant {
-            return Ok(());
-        }
         let source = SourceInfo {
             position: origin.at,
             row: 0,
@@ -256,50 +281,146 @@ impl BinlogSource {
             query: None,
         };
         let position = source.position.clone();
-        let mut event = DdlEvent::default();
-        if self.config.include_schema_changes {
-            let mut changes = Vec::new();
-            if !ddl.truncate {
-                for t in &captured {
-                    let table = match t.kind {
-                        TableChangeKind::Drop => None,
-                        _ => {
-                            let server = self.server.clone();
-                            let conn = self.meta_conn().await?;
-                            table_change_json(conn, &server, &t.db, &t.table).await?
-                        }
+        // Debezium's `DdlChanges.anyMatch`: a statement its parser took no
+        // change from matches nothing.
+        let captured_table = |f: &TableFilter, e: &SchemaEvent| match (&e.table, e.kind) {
+            (_, ChangeKind::Statement) => false,
+            (Some(t), _) => f.includes(&e.db, t),
+            (None, _) => f.includes_database(&e.db),
+        };
+        let only_tables = self.config.store_only_captured_tables_ddl;
+        let only_databases = self.config.store_only_captured_databases_ddl;
+        let mut published = 0usize;
+        if self.config.include_schema_changes
+            && !filtered
+            && (!only_tables || ddl.events.iter().any(|e| captured_table(&self.filter, e)))
+        {
+            // Debezium's offset keeps the row number of the last rows event
+            // it published until the next file: a DDL event carries it.
+            let row = match &self.last_row {
+                Some((file, row)) if *file == source.position.file => *row,
+                _ => 0,
+            };
+            // Events are grouped by database, in statement order; each one's
+            // `source.table` names the tables of its group.
+            let mut i = 0;
+            while i < ddl.events.len() {
+                let db = ddl.events[i].db.clone();
+                let n = ddl.events[i..].iter().take_while(|e| e.db == db).count();
+                let group = &ddl.events[i..i + n];
+                i += n;
+                if only_tables && !(db.is_empty() || self.filter.includes_database(&db)) {
+                    continue;
+                }
+                if only_databases && !db.is_empty() && !self.filter.includes_database(&db) {
+                    continue;
+                }
+                let names: Vec<&str> = group.iter().filter_map(|e| e.table.as_deref()).collect();
+                let joined = joined_tables(&db, &names);
+                for e in group {
+                    if only_tables
+                        && e.table
+                            .as_ref()
+                            .is_some_and(|t| !self.filter.includes(&e.db, t))
+                    {
+                        continue;
+                    }
+                    let mut changes = Vec::new();
+                    if let Some(t) = &e.table {
+                        let key = (e.db.clone(), t.clone());
+                        let (kind, table) = match e.kind {
+                            ChangeKind::Create | ChangeKind::Alter => {
+                                let kind = if e.kind == ChangeKind::Create {
+                                    "CREATE"
+                                } else {
+                                    "ALTER"
+                                };
+                                let table = self.table_of(e).await?;
+                                if let Some(json) = &table {
+                                    self.known.insert(key, json.clone());
+                                }
+                                (kind, table)
+                            }
+                            ChangeKind::Drop | ChangeKind::Database | ChangeKind::Statement => {
+                                self.known.remove(&key);
+                                ("DROP", None)
+                            }
+                        };
+                        changes.push(serde_json::json!({
+                            "type": kind,
+                            "id": format!("\"{}\".\"{}\"", e.db, t),
+                            "table": table,
+                        }));
+                    }
+                    let mut source = source.clone();
+                    source.thread = None;
+                    source.row = row;
+                    let event = DdlEvent {
+                        schema_change: Some(SchemaChange {
+                            database: db.clone(),
+                            ddl: e.statement.clone(),
+                            table_changes: changes,
+                            table: joined.clone(),
+                            source,
+                        }),
+                        truncate: None,
                     };
-                    changes.push(serde_json::json!({
-                        "type": t.kind.as_str(),
-                        "id": format!("\"{}\".\"{}\"", t.db, t.table),
-                        "table": table,
-                    }));
+                    self.pending.push_back(SourceEvent::Ddl(Box::new(event)));
+                    published += 1;
                 }
             }
-            event.schema_change = Some(SchemaChange {
-                database: ddl.database.clone(),
-                ddl: sql.to_string(),
-                table_changes: changes,
-                table: captured.first().map(|t| t.table.clone()),
-                source: source.clone(),
-            });
         }
         if ddl.truncate && !self.config.skipped_operations.truncate {
-            if let Some(t) = captured.first() {
+            let captured = ddl
+                .targets
+                .iter()
+                .find(|t| self.filter.includes(&t.db, &t.table))
+                .cloned();
+            if let Some(t) = captured {
                 if let Some(schema) = self.information_schema(&t.db, &t.table).await? {
-                    event.truncate = Some(RowChange {
-                        table: schema,
-                        op: Op::Truncate,
-                        before: None,
-                        after: None,
-                        source,
-                    });
+                    let event = DdlEvent {
+                        schema_change: None,
+                        truncate: Some(RowChange {
+                            table: schema,
+                            op: Op::Truncate,
+                            before: None,
+                            after: None,
+                            source,
+                        }),
+                    };
+                    self.pending.push_back(SourceEvent::Ddl(Box::new(event)));
                 }
             }
         }
-        tracing::info!(database = %ddl.database, tables = captured.len(), position = %position, "schema change");
-        self.pending.push_back(SourceEvent::Ddl(Box::new(event)));
+        if published > 0 {
+            tracing::info!(database = %ddl.database, events = published, position = %position, "schema change");
+        }
         Ok(())
+    }
+
+    /// The table of a CREATE or ALTER event, as Debezium's model has it:
+    /// a created table as its statement declares it, a renamed one as this
+    /// poll last published it under its old name, else as
+    /// `information_schema` has it now (`None` once it is gone).
+    async fn table_of(&mut self, e: &SchemaEvent) -> Result<Option<serde_json::Value>> {
+        let Some(t) = &e.table else { return Ok(None) };
+        let server = self.server.clone();
+        let comments = self.config.include_schema_comments;
+        if e.kind == ChangeKind::Create {
+            if let Some(declared) = declared_table(&e.statement) {
+                let conn = self.meta_conn().await?;
+                return Ok(Some(
+                    declared_table_json(conn, &server, &e.db, declared, comments).await?,
+                ));
+            }
+        }
+        if let Some(old) = &e.renamed_from {
+            if let Some(json) = self.known.remove(old) {
+                return Ok(Some(json));
+            }
+        }
+        let conn = self.meta_conn().await?;
+        read_table_json(conn, &server, &e.db, t, comments).await
     }
 
     /// The statement of the MariaDB ANNOTATE_ROWS event at `at` in `file`
