@@ -99,7 +99,7 @@ const DELIBERATE: &[Deliberate] = &[
         covers: |topic, path, theirs, ours| {
             let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").to_string();
             topic.ends_with(".docs")
-                && path == "value.payload.after.j"
+                && path.ends_with("after.j")
                 && text(ours).contains(r#""nt":"-13:35:57.000005""#)
                 && text(theirs).replace(
                     r#""nt":"14:0-36:0-58.00000-5""#,
