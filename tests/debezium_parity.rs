@@ -107,17 +107,6 @@ const DELIBERATE: &[Deliberate] = &[
                 ) == text(ours)
         },
     },
-    Deliberate {
-        name: "DEFAULTs of a table gone before the poll",
-        // `later` is created, renamed and dropped within one poll's backlog:
-        // binlog-poller reads DEFAULTs from the catalog at the poll, where the
-        // table no longer is.
-        covers: |topic, path, _, ours| {
-            (topic.ends_with(".later") || topic.ends_with(".later2"))
-                && path.ends_with(".default")
-                && ours.is_none()
-        },
-    },
 ];
 
 /// Paths where two JSON documents differ (key order included), with the

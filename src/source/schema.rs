@@ -230,6 +230,8 @@ pub fn parse_default(raw: Option<&str>, extra: &str) -> Option<ColumnDefault> {
 }
 
 /// What the catalog adds to table maps, by `(db, table)`: `(column, facts)`.
+/// Also built from a `CREATE TABLE` read in the binlog
+/// ([`CatalogColumn::declared`]).
 pub type TableDefaults = std::collections::HashMap<(String, String), Vec<(String, CatalogColumn)>>;
 
 /// What the binlog's table map does not say about a column.
@@ -240,6 +242,25 @@ pub struct CatalogColumn {
     /// A `FLOAT(M,D)`: Debezium types it as a DOUBLE (the table map only
     /// says FLOAT).
     pub float_as_double: bool,
+}
+
+impl CatalogColumn {
+    /// The facts of the columns a `CREATE TABLE` statement declares: what
+    /// Debezium's DDL parser knows of a table that may be gone from the
+    /// catalog by the time the poll reads its rows.
+    pub fn declared(table: &super::ddl::DeclaredTable) -> Vec<(String, CatalogColumn)> {
+        table
+            .columns
+            .iter()
+            .map(|c| {
+                let facts = CatalogColumn {
+                    default: parse_default(c.default.as_deref(), &c.extra),
+                    float_as_double: is_float_with_scale(&c.column_type.to_ascii_lowercase()),
+                };
+                (c.name.clone(), facts)
+            })
+            .collect()
+    }
 }
 
 /// Constant DEFAULTs of every column of the server's user tables, in one
@@ -276,7 +297,7 @@ pub async fn list_tables(conn: &mut Conn, server: &str) -> Result<Vec<(String, S
 
 /// `FLOAT(M,D)`, which Debezium's DDL parser types as a DOUBLE (a plain
 /// `FLOAT` or `FLOAT(p)` stays a FLOAT).
-fn is_float_with_scale(column_type: &str) -> bool {
+pub fn is_float_with_scale(column_type: &str) -> bool {
     column_type.starts_with("float(") && column_type.contains(',')
 }
 
@@ -362,6 +383,23 @@ pub fn column_type_from(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_create_statement_gives_the_column_facts() {
+        let d = super::super::ddl::declared_table(
+            "CREATE TABLE later (id BIGINT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(20) NOT NULL DEFAULT '', \
+             flag TINYINT(1) DEFAULT 1, f FLOAT(7,3), g FLOAT DEFAULT 2.5, c TIMESTAMP(3) DEFAULT CURRENT_TIMESTAMP(3))",
+        )
+        .expect("a plain CREATE TABLE");
+        let facts = CatalogColumn::declared(&d);
+        let of = |name: &str| facts.iter().find(|(n, _)| n == name).unwrap().1.clone();
+        assert_eq!(of("id").default, None);
+        assert_eq!(of("note").default, Some(ColumnDefault::Literal(String::new())));
+        assert_eq!(of("flag").default, Some(ColumnDefault::Literal("1".into())));
+        assert!(of("f").float_as_double && !of("g").float_as_double);
+        assert_eq!(of("g").default, Some(ColumnDefault::Literal("2.5".into())));
+        assert_eq!(of("c").default, None, "CURRENT_TIMESTAMP(3): no default, as in Debezium");
+    }
 
     #[test]
     fn defaults_from_both_servers() {

@@ -36,7 +36,7 @@ use super::ddl::{
     debezium_filters, declared_table, joined_tables, parse_ddl, ChangeKind, Ddl, SchemaEvent,
 };
 use super::decode::{cell_from_binlog, table_schema_from_tme, time2_workaround};
-use super::schema::{load_defaults, load_table, TableDefaults};
+use super::schema::{load_defaults, load_table, CatalogColumn, TableDefaults};
 use super::server::{connect, qerr, Flavor};
 use super::table_json::{declared_table_json, read_table_json};
 use super::{DdlEvent, Source, SourceEvent};
@@ -82,6 +82,10 @@ pub struct BinlogSource {
     /// Tables this poll published in schema change events, `(db, table)`:
     /// a renamed table keeps its columns (Debezium's model of it).
     known: HashMap<(String, String), serde_json::Value>,
+    /// Column facts of tables created in this poll's part of the binlog, as
+    /// their `CREATE TABLE` declares them (until an `ALTER` or `DROP`):
+    /// preferred to the catalog, which may no longer have the table.
+    declared: TableDefaults,
     /// The statement behind the following rows events (`include.query`).
     rows_query: Option<Arc<str>>,
     /// Where an ANNOTATE_ROWS event the server did not send starts.
@@ -178,6 +182,7 @@ impl BinlogSource {
             row_numbers: RowNumbers::default(),
             last_row: None,
             known: HashMap::new(),
+            declared: TableDefaults::new(),
             rows_query: None,
             annotate_at: None,
             tables: HashMap::new(),
@@ -270,6 +275,28 @@ impl BinlogSource {
             self.fallback.remove(&(t.db.clone(), t.table.clone()));
         }
         self.defaults = None;
+        for e in &ddl.events {
+            let Some(table) = &e.table else { continue };
+            let key = (e.db.clone(), table.clone());
+            match (e.kind, &e.renamed_from) {
+                (ChangeKind::Create, _) => match declared_table(&e.statement) {
+                    Some(d) => {
+                        self.declared.insert(key, CatalogColumn::declared(&d));
+                    }
+                    None => {
+                        self.declared.remove(&key);
+                    }
+                },
+                (ChangeKind::Alter, Some(old)) => {
+                    if let Some(facts) = self.declared.remove(old) {
+                        self.declared.insert(key, facts);
+                    }
+                }
+                _ => {
+                    self.declared.remove(&key);
+                }
+            }
+        }
         let source = SourceInfo {
             position: origin.at,
             row: 0,
@@ -513,7 +540,8 @@ impl BinlogSource {
             self.defaults = Some(load_defaults(conn, &server).await?);
         }
         let key = (t.db.clone(), t.table.clone());
-        if let Some(list) = self.defaults.as_ref().and_then(|d| d.get(&key)) {
+        let declared = self.declared.get(&key);
+        if let Some(list) = declared.or_else(|| self.defaults.as_ref().and_then(|d| d.get(&key))) {
             for c in &mut t.columns {
                 if let Some((_, d)) = list.iter().find(|(n, _)| *n == c.name) {
                     c.default = d.default.clone();
