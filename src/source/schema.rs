@@ -394,11 +394,18 @@ mod tests {
         let facts = CatalogColumn::declared(&d);
         let of = |name: &str| facts.iter().find(|(n, _)| n == name).unwrap().1.clone();
         assert_eq!(of("id").default, None);
-        assert_eq!(of("note").default, Some(ColumnDefault::Literal(String::new())));
+        assert_eq!(
+            of("note").default,
+            Some(ColumnDefault::Literal(String::new()))
+        );
         assert_eq!(of("flag").default, Some(ColumnDefault::Literal("1".into())));
         assert!(of("f").float_as_double && !of("g").float_as_double);
         assert_eq!(of("g").default, Some(ColumnDefault::Literal("2.5".into())));
-        assert_eq!(of("c").default, None, "CURRENT_TIMESTAMP(3): no default, as in Debezium");
+        assert_eq!(
+            of("c").default,
+            None,
+            "CURRENT_TIMESTAMP(3): no default, as in Debezium"
+        );
     }
 
     #[test]
