@@ -383,8 +383,6 @@ fn check_rows(f: &Family, recs: &[Rec], op: &str, id_base: usize, schemas: bool)
     checked
 }
 
-/// JSON equality where numbers compare by value (Java prints 1.0E300, a
-/// float32 -3.4E38 reads back as the nearest double).
 /// A JSON document as MySQL prints it: `", "` and `": "` between parts, a
 /// DATETIME with six fraction digits (the only `YYYY-MM-DD HH:MM:SS` string in
 /// these rows is a DATETIME).
@@ -415,6 +413,8 @@ fn mysql_json_text(v: &Value) -> String {
     }
 }
 
+/// JSON equality where numbers compare by value (Java prints 1.0E300, a
+/// float32 -3.4E38 reads back as the nearest double).
 fn same(got: &Value, want: &Value) -> bool {
     match (got, want) {
         (Value::Number(a), Value::Number(b)) => {

@@ -95,7 +95,7 @@ const ONE_TASK: &str = "one poll is one task: snapshot chunks are read one at a 
 const QUEUE: &str = "no queue between the binlog and Kafka: max.batch.size bounds memory";
 const METRICS: &str = "no JMX metrics: each poll logs a summary and CloudWatch EMF metrics";
 const RETRY: &str = "a failed poll is retried by the next poll";
-const TLS_BY_SSL_MODE: &str = "TLS is set by database.ssl.mode and database.ssl.ca";
+const TLS_BY_SSL_MODE: &str = "TLS is set by database.ssl.mode (required, verify_ca, verify_identity) and database.ssl.ca; set those and remove this key";
 const TIME_ZONE: &str =
     "sessions run in UTC: TIMESTAMP values are read as UTC and DATETIME carries no zone";
 const DDL: &str =
@@ -112,10 +112,6 @@ pub(super) const IGNORED: &[(Keys, &str)] = &[
     (Keys::One("database.allowPublicKeyRetrieval"), "the client asks the server for its RSA key itself when caching_sha2_password runs without TLS"),
     (Keys::One("database.connectionTimeZone"), TIME_ZONE),
     (Keys::One("database.serverTimezone"), TIME_ZONE),
-    (Keys::One("database.useSSL"), TLS_BY_SSL_MODE),
-    (Keys::One("database.requireSSL"), TLS_BY_SSL_MODE),
-    (Keys::One("database.sslMode"), TLS_BY_SSL_MODE),
-    (Keys::One("database.verifyServerCertificate"), TLS_BY_SSL_MODE),
     (Keys::JdbcPassThrough, JDBC),
     (Keys::Family("driver"), JDBC),
     (Keys::One("database.jdbc.driver"), JDBC),
@@ -229,6 +225,12 @@ pub(super) const REFUSED: &[Refused] = &[
     refused(Keys::One("table.ignore.builtin"), &["true"], "system tables (mysql, sys, performance_schema, information_schema) are never captured"),
     refused(Keys::One("gtid.source.includes"), EMPTY, "GTID source filtering is not supported: every source's transactions are captured; remove the key"),
     refused(Keys::One("gtid.source.excludes"), EMPTY, "GTID source filtering is not supported: every source's transactions are captured; remove the key"),
+    // JDBC's TLS switches: one asking for TLS or a verified server is refused rather than
+    // ignored, so that no registration runs with less TLS than it asked for.
+    refused(Keys::One("database.useSSL"), &["false"], TLS_BY_SSL_MODE),
+    refused(Keys::One("database.requireSSL"), &["false"], TLS_BY_SSL_MODE),
+    refused(Keys::One("database.verifyServerCertificate"), &["false"], TLS_BY_SSL_MODE),
+    refused(Keys::One("database.sslMode"), &["disabled", "preferred"], TLS_BY_SSL_MODE),
     refused(Keys::One("database.ssl.keystore"), EMPTY, "Java key stores are not read; set database.ssl.cert and database.ssl.key (PEM)"),
     refused(Keys::One("database.ssl.keystore.password"), EMPTY, "Java key stores are not read; set database.ssl.cert and database.ssl.key (PEM)"),
     refused(Keys::One("database.ssl.truststore"), EMPTY, "Java trust stores are not read; set database.ssl.ca (PEM)"),

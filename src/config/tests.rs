@@ -381,3 +381,32 @@ fn every_documented_key_is_known_whatever_the_others_say() {
     let err = Config::from_json(&typo, no_env).unwrap_err().to_string();
     assert!(err.contains("did you mean \"database.user\""), "{err}");
 }
+
+/// The base config with `extra` keys (JSON members) added.
+fn with_keys(extra: &str) -> std::result::Result<Config, String> {
+    let text = MINIMAL.replace("\"topic.prefix\"", &format!("{extra}, \"topic.prefix\""));
+    Config::from_json(&text, no_env).map_err(|e| e.to_string())
+}
+
+#[test]
+fn jdbc_tls_switches_asking_for_more_are_refused_not_ignored() {
+    for asked in [
+        r#""database.useSSL": "true""#,
+        r#""database.requireSSL": "true""#,
+        r#""database.verifyServerCertificate": "true""#,
+        r#""database.sslMode": "VERIFY_IDENTITY""#,
+    ] {
+        let msg = with_keys(asked).unwrap_err();
+        assert!(
+            msg.contains("TLS is set by database.ssl.mode (required, verify_ca, verify_identity)"),
+            "{asked}: {msg}"
+        );
+    }
+    for weaker in [
+        r#""database.useSSL": "false""#,
+        r#""database.requireSSL": "false""#,
+        r#""database.sslMode": "PREFERRED""#,
+    ] {
+        assert!(with_keys(weaker).is_ok(), "{weaker}");
+    }
+}

@@ -286,15 +286,16 @@ fn default_cell(ty: &ColumnType, text: &str) -> Option<Cell> {
         }
         // MySQL prints a binary constant as hex (`0x0102`).
         ColumnType::Bytes { .. } => {
-            let hex = text.strip_prefix("0x")?;
-            if hex.len() % 2 != 0 {
+            let hex = text.strip_prefix("0x")?.as_bytes();
+            if hex.len() % 2 != 0 || !hex.iter().all(u8::is_ascii_hexdigit) {
                 return None;
             }
-            let bytes: Option<Vec<u8>> = (0..hex.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
-                .collect();
-            Cell::Bytes(bytes?)
+            let digit = |b: u8| (b as char).to_digit(16).unwrap_or(0) as u8;
+            Cell::Bytes(
+                hex.chunks(2)
+                    .map(|p| digit(p[0]) << 4 | digit(p[1]))
+                    .collect(),
+            )
         }
         ColumnType::Bit { bits } => {
             // `b'101'` (MySQL) or a number.

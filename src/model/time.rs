@@ -4,6 +4,14 @@
 //! `io.debezium.time.*` logical types); these proleptic Gregorian
 //! conversions serve the decoder, the snapshot reader and the encoder.
 
+/// Microseconds since the Unix epoch, now.
+pub fn now_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or_default()
+}
+
 /// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's
 /// `days_from_civil`).
 pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {

@@ -4,8 +4,8 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::error::Result;
+use crate::model::time::now_us;
 use crate::offsets::OffsetStore;
-use crate::pipeline::now_us;
 use crate::source::{connect, ServerInfo};
 
 /// What `status` prints.

@@ -45,6 +45,7 @@ mod tests;
 #[cfg(test)]
 mod tests_interleave;
 
+use crate::model::time::now_us;
 #[cfg(test)]
 use crate::model::Checkpoint;
 #[cfg(test)]
@@ -57,7 +58,6 @@ use std::time::Instant;
 
 pub use options::{PollOptions, PollStatus, PollSummary, LEASE_TTL};
 pub(crate) use plan::queue;
-pub(crate) use streamer::now_us;
 pub(crate) use streamer::Streamer;
 
 use crate::config::{Config, SnapshotMode};

@@ -8,7 +8,9 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
+
+use crate::model::time::now_us;
 
 use super::holdback::{held_back, Visible};
 use super::options::{PollOptions, PollStatus, PollSummary};
@@ -22,14 +24,6 @@ use crate::model::{
 use crate::offsets::{Lease, OffsetStore};
 use crate::sink::Sink;
 use crate::source::{Chunk, Source, SourceEvent, StartAt};
-
-/// Microseconds since the Unix epoch.
-pub(crate) fn now_us() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_micros() as i64)
-        .unwrap_or_default()
-}
 
 /// Progress inside the current transaction.
 #[derive(Debug, Clone)]

@@ -446,8 +446,9 @@ const MYSQL_TYPE_TIMESTAMP2: u8 = 17;
 /// is four big-endian bytes, the same width as TIME2 at precision 1 or 2, so the row
 /// image still parses, and the column's value arrives as that number, which
 /// [`time2_fsp12_micros`] decodes as MySQL does (`my_time_packed_from_binary`).
-/// `None` when the table has no such column.
-pub fn time2_workaround(tme: &TableMapEvent<'_>) -> Option<TableMapEvent<'static>> {
+/// `Ok(None)` when the table has no such column; an error when the copy does
+/// not come out as intended (the rows are not decoded wrongly instead).
+pub fn time2_workaround(tme: &TableMapEvent<'_>) -> Result<Option<TableMapEvent<'static>>, String> {
     use mysql_common::binlog::events::FormatDescriptionEvent;
     use mysql_common::binlog::BinlogCtx;
     use mysql_common::io::ParseBuf;
@@ -466,7 +467,7 @@ pub fn time2_workaround(tme: &TableMapEvent<'_>) -> Option<TableMapEvent<'static
         meta_at += meta.len();
     }
     if patch.is_empty() {
-        return None;
+        return Ok(None);
     }
     let mut buf = Vec::new();
     tme.serialize(&mut buf);
@@ -478,9 +479,12 @@ pub fn time2_workaround(tme: &TableMapEvent<'_>) -> Option<TableMapEvent<'static
     let types_at = 6 + 2 + (1 + db + 1) + (1 + table + 1) + lenenc_len(count as u64);
     let meta_len_at = types_at + count;
     let meta_block_at = meta_len_at + lenenc_len(meta_at as u64);
-    for (i, at) in patch {
-        buf[types_at + i] = MYSQL_TYPE_TIMESTAMP2;
-        buf[meta_block_at + at] = 0;
+    let failed = || {
+        format!("table {}: TIME(1)/TIME(2) columns cannot be decoded (their table map could not be rewritten)", tme.table_name())
+    };
+    for (i, at) in &patch {
+        *buf.get_mut(types_at + i).ok_or_else(failed)? = MYSQL_TYPE_TIMESTAMP2;
+        *buf.get_mut(meta_block_at + at).ok_or_else(failed)? = 0;
     }
     let fde = FormatDescriptionEvent::new(mysql_common::binlog::consts::BinlogVersion::Version4);
     let ctx = BinlogCtx::new(
@@ -488,9 +492,22 @@ pub fn time2_workaround(tme: &TableMapEvent<'_>) -> Option<TableMapEvent<'static
         &fde,
         mysql_common::binlog::consts::EventType::TABLE_MAP_EVENT as u8,
     );
-    TableMapEvent::deserialize(ctx, &mut ParseBuf(&buf))
-        .ok()
-        .map(TableMapEvent::into_owned)
+    let patched = TableMapEvent::deserialize(ctx, &mut ParseBuf(&buf))
+        .map_err(|_| failed())?
+        .into_owned();
+    // Every column as intended: the patched ones TIMESTAMP(0), the others
+    // untouched (a wrong offset would show here).
+    for i in 0..count {
+        let want = if patch.iter().any(|(p, _)| *p == i) {
+            (Ok(Some(MyType::MYSQL_TYPE_TIMESTAMP2)), Some(&[0u8][..]))
+        } else {
+            (tme.get_column_type(i), tme.get_column_metadata(i))
+        };
+        if (patched.get_column_type(i), patched.get_column_metadata(i)) != want {
+            return Err(failed());
+        }
+    }
+    Ok(Some(patched))
 }
 
 fn lenenc_len(n: u64) -> usize {

@@ -91,7 +91,7 @@ fn time2_workaround_declares_only_time_1_and_2_as_timestamp() {
     let fde = FormatDescriptionEvent::new(BinlogVersion::Version4);
     let ctx = BinlogCtx::new(raw.len(), &fde, EventType::TABLE_MAP_EVENT as u8);
     let tme = TableMapEvent::deserialize(ctx, &mut ParseBuf(&raw)).unwrap();
-    let patched = time2_workaround(&tme).expect("TIME(1|2) columns");
+    let patched = time2_workaround(&tme).unwrap().expect("TIME(1|2) columns");
     let ty = |t: &TableMapEvent<'_>, i| {
         (
             t.get_column_type(i).unwrap().unwrap(),
@@ -104,7 +104,7 @@ fn time2_workaround_declares_only_time_1_and_2_as_timestamp() {
     assert_eq!(ty(&patched, 3), (MyType::MYSQL_TYPE_TIMESTAMP2, vec![0]));
     assert_eq!(patched.table_name(), "t");
     assert_eq!(patched.table_id(), 7);
-    let unchanged = time2_workaround(&patched);
+    let unchanged = time2_workaround(&patched).unwrap();
     assert!(unchanged.is_none(), "nothing left to patch");
 }
 

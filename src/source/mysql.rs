@@ -65,7 +65,7 @@ impl Database for MySqlDatabase<'_> {
         let conn = self.meta().await?;
         let all = list_tables(conn, &server).await?;
         let tables = schema_tables(config, &all, captured);
-        let ts_sec = (crate::pipeline::now_us() / 1_000_000) as u32;
+        let ts_sec = (crate::model::time::now_us() / 1_000_000) as u32;
         read_schema_snapshot(conn, &server, config, &tables, at, ts_sec).await
     }
 

@@ -171,19 +171,33 @@ pub async fn load_table(
     } else {
         key.clone()
     };
+    // Without a primary key MySQL promotes the first unique key of NOT NULL
+    // columns in its key order (`SHOW INDEX`; the binlog's table map says so
+    // too), and Debezium keys the table by it: the snapshot must use the same
+    // key as the stream, or the table's records would change key and partition.
+    let key = if key.is_empty() {
+        let keys = super::table_json::read_keys(conn, server, db, table)
+            .await?
+            .unwrap_or_default();
+        keys.iter()
+            .filter(|k| k.unique && !k.columns.is_empty())
+            .map(|k| {
+                k.columns
+                    .iter()
+                    .map(|n| index_of(n))
+                    .collect::<Option<Vec<usize>>>()
+            })
+            .find_map(|cols| cols.filter(|cols| cols.iter().all(|&i| !columns[i].nullable)))
+            .unwrap_or_default()
+    } else {
+        key
+    };
     Ok(Some(TableInfo {
         schema: Arc::new(TableSchema {
             db: db.to_string(),
             table: table.to_string(),
             columns,
-            // Without a primary key MySQL promotes a unique key of NOT NULL
-            // columns (the binlog's table map says so too), and Debezium
-            // keys the table by it.
-            key: if key.is_empty() {
-                chunk_key.clone()
-            } else {
-                key
-            },
+            key,
         }),
         chunk_key,
     }))

@@ -211,7 +211,10 @@ fn default_expression(c: &ColumnDef) -> Option<String> {
             return None;
         }
         if raw.len() >= 2 && (raw.starts_with('\'') || raw.starts_with('"')) {
-            return Some(raw[1..raw.len() - 1].to_string());
+            // The first and the last character (which may be multi-byte).
+            let mut inner = raw[1..].chars();
+            inner.next_back();
+            return Some(inner.as_str().to_string());
         }
         if ["b'", "x'", "0x", "0b"]
             .iter()

@@ -123,6 +123,16 @@ fn dump_server_id(config: &Config, flavor: Flavor) -> u32 {
     }
 }
 
+/// Whether a `CREATE TABLE` says `IF NOT EXISTS`.
+fn if_not_exists(statement: &str) -> bool {
+    let words: Vec<String> = statement
+        .split_whitespace()
+        .take(8)
+        .map(str::to_ascii_uppercase)
+        .collect();
+    words.windows(3).any(|w| w == ["IF", "NOT", "EXISTS"])
+}
+
 impl BinlogSource {
     /// Opens a non-blocking dump at `start`, reading until `deadline`.
     ///
@@ -279,6 +289,11 @@ impl BinlogSource {
             let Some(table) = &e.table else { continue };
             let key = (e.db.clone(), table.clone());
             match (e.kind, &e.renamed_from) {
+                // `CREATE TABLE IF NOT EXISTS` may have changed nothing: the
+                // catalog knows better than its declaration then.
+                (ChangeKind::Create, _) if if_not_exists(&e.statement) => {
+                    self.declared.remove(&key);
+                }
                 (ChangeKind::Create, _) => match declared_table(&e.statement) {
                     Some(d) => {
                         self.declared.insert(key, CatalogColumn::declared(&d));
@@ -521,10 +536,17 @@ impl BinlogSource {
         } else {
             None
         };
+        let decode_tme = match &schema {
+            Some(_) => time2_workaround(&tme).map_err(|reason| Error::Decode {
+                position: self.machine.file().to_string(),
+                reason,
+            })?,
+            None => None,
+        };
         self.tables.insert(
             table_id,
             CachedTable {
-                decode_tme: schema.as_ref().and_then(|_| time2_workaround(&tme)),
+                decode_tme,
                 tme,
                 schema: schema.clone(),
             },

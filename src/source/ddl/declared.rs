@@ -55,7 +55,10 @@ pub fn declared_table(sql: &str) -> Option<DeclaredTable> {
     let unquote = |s: &str| {
         let s = s.trim();
         if s.len() >= 2 && (s.starts_with('\'') || s.starts_with('"')) {
-            s[1..s.len() - 1].to_string()
+            // The first and the last character (which may be multi-byte).
+            let mut inner = s[1..].chars();
+            inner.next_back();
+            inner.as_str().to_string()
         } else {
             s.to_string()
         }
