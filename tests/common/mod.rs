@@ -219,7 +219,14 @@ impl Connector {
             settings: Vec::new(),
             kafka: services.kafka().to_string(),
         };
-        c.with("poll.max.duration.ms", "30000")
+        // Tests share the servers and run in parallel: by Debezium's default every
+        // database's DDL (and, in an initial snapshot, every database's schema)
+        // would reach each connector's schema change topic, so what a test sees
+        // would depend on the others. A test of that default sets it back.
+        c.with("poll.max.duration.ms", "30000").with(
+            "schema.history.internal.store.only.captured.tables.ddl",
+            "true",
+        )
     }
 
     pub fn with(mut self, k: &str, v: &str) -> Self {
