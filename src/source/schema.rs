@@ -259,6 +259,15 @@ pub struct CatalogColumn {
 }
 
 impl CatalogColumn {
+    /// The facts of a column from its `COLUMN_DEFAULT`, `EXTRA` and
+    /// `COLUMN_TYPE` (as the catalog prints them or a `CREATE TABLE` writes them).
+    fn new(default: Option<&str>, extra: &str, column_type: &str) -> Self {
+        Self {
+            default: parse_default(default, extra),
+            float_as_double: is_float_with_scale(&column_type.to_ascii_lowercase()),
+        }
+    }
+
     /// The facts of the columns a `CREATE TABLE` statement declares: what
     /// Debezium's DDL parser knows of a table that may be gone from the
     /// catalog by the time the poll reads its rows.
@@ -267,10 +276,7 @@ impl CatalogColumn {
             .columns
             .iter()
             .map(|c| {
-                let facts = CatalogColumn {
-                    default: parse_default(c.default.as_deref(), &c.extra),
-                    float_as_double: is_float_with_scale(&c.column_type.to_ascii_lowercase()),
-                };
+                let facts = CatalogColumn::new(c.default.as_deref(), &c.extra, &c.column_type);
                 (c.name.clone(), facts)
             })
             .collect()
@@ -290,10 +296,7 @@ pub async fn load_defaults(conn: &mut Conn, server: &str) -> Result<TableDefault
         .map_err(qerr(server, "reading column defaults"))?;
     let mut out = TableDefaults::new();
     for (db, table, column, raw, extra, column_type) in rows {
-        let c = CatalogColumn {
-            default: parse_default(raw.as_deref(), &extra),
-            float_as_double: is_float_with_scale(&column_type.to_ascii_lowercase()),
-        };
+        let c = CatalogColumn::new(raw.as_deref(), &extra, &column_type);
         out.entry((db, table)).or_default().push((column, c));
     }
     Ok(out)
@@ -311,7 +314,7 @@ pub async fn list_tables(conn: &mut Conn, server: &str) -> Result<Vec<(String, S
 
 /// `FLOAT(M,D)`, which Debezium's DDL parser types as a DOUBLE (a plain
 /// `FLOAT` or `FLOAT(p)` stays a FLOAT).
-pub fn is_float_with_scale(column_type: &str) -> bool {
+fn is_float_with_scale(column_type: &str) -> bool {
     column_type.starts_with("float(") && column_type.contains(',')
 }
 

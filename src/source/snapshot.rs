@@ -31,6 +31,7 @@ use mysql_async::{Conn, Params, Value};
 
 use super::schema::{load_table, TableInfo};
 use super::server::{connect, current_position, qerr};
+use super::table_json::quote;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::{BinlogPosition, KeyValue};
@@ -61,10 +62,6 @@ pub struct ChunkReader {
     server: String,
     /// To reach the server again when the reader must be killed.
     config: Config,
-}
-
-fn quote(ident: &str) -> String {
-    format!("`{}`", ident.replace('`', "``"))
 }
 
 impl ChunkReader {

@@ -103,9 +103,9 @@ mod lex;
 mod tests;
 mod text;
 
+use crate::source::table_json::quote;
 pub use declared::{declared_table, is_text_type, DeclaredTable};
 use lex::{tokens, Cursor, Tok};
-use text::quote;
 pub use text::{normalize, statement_text};
 
 /// Classifies `sql`, run with `default_db` as the session's database.
@@ -151,6 +151,13 @@ pub fn parse_ddl(sql: &str, default_db: &str) -> Option<Ddl> {
         statement,
         renamed_from: None,
     };
+    let database_event = |db: &str, statement: String| SchemaEvent {
+        db: db.to_string(),
+        table: None,
+        kind: ChangeKind::Database,
+        statement,
+        renamed_from: None,
+    };
     let session_event = |statement: String| SchemaEvent {
         db: default_db.to_string(),
         table: None,
@@ -168,13 +175,7 @@ pub fn parse_ddl(sql: &str, default_db: &str) -> Option<Ddl> {
         } else if c.eat_kw("DATABASE") || c.eat_kw("SCHEMA") {
             c.eat_kws(&["IF", "NOT", "EXISTS"]);
             database = c.ident()?;
-            events.push(SchemaEvent {
-                db: database.clone(),
-                table: None,
-                kind: ChangeKind::Database,
-                statement: whole.clone(),
-                renamed_from: None,
-            });
+            events.push(database_event(&database, whole.clone()));
         } else {
             let _ = c.eat_kw("UNIQUE") || c.eat_kw("FULLTEXT") || c.eat_kw("SPATIAL");
             if !c.eat_kw("INDEX") {
@@ -279,13 +280,7 @@ pub fn parse_ddl(sql: &str, default_db: &str) -> Option<Ddl> {
         } else if c.eat_kw("DATABASE") || c.eat_kw("SCHEMA") {
             c.eat_kws(&["IF", "EXISTS"]);
             database = c.ident()?;
-            events.push(SchemaEvent {
-                db: database.clone(),
-                table: None,
-                kind: ChangeKind::Database,
-                statement: whole.clone(),
-                renamed_from: None,
-            });
+            events.push(database_event(&database, whole.clone()));
         } else if c.eat_kw("INDEX") {
             c.eat_kws(&["IF", "EXISTS"]);
             c.ident()?;

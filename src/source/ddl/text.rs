@@ -21,11 +21,6 @@ pub fn statement_text(sql: &str) -> String {
         .collect()
 }
 
-/// `` `name` `` with backticks doubled.
-pub(super) fn quote(name: &str) -> String {
-    format!("`{}`", name.replace('`', "``"))
-}
-
 /// Debezium's `DdlNormalizer` for a server without ANSI_QUOTES: outside
 /// comments, single-quoted strings and backticked names, a double-quoted
 /// string becomes single-quoted (its `'` doubled).
