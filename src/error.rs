@@ -254,6 +254,25 @@ pub enum Error {
         #[source]
         source: Option<BoxError>,
     },
+
+    /// An RDS API call (endpoint discovery, the preflight) failed.
+    #[error("RDS {call} for {resource} failed: {reason}; {hint}")]
+    RdsApi {
+        /// The API operation.
+        call: &'static str,
+        /// What it asked about (`cluster "x"`, `parameter group "y"`).
+        resource: String,
+        /// The service's error code and message, or the cause chain.
+        reason: String,
+        /// What to do about it.
+        hint: String,
+        /// Throttling, timeouts and network errors heal; a missing resource
+        /// or a denied call does not.
+        retryable: bool,
+        /// The SDK's error.
+        #[source]
+        source: Option<BoxError>,
+    },
 }
 
 impl Error {
@@ -281,7 +300,9 @@ impl Error {
                 // will not heal by themselves; I/O and driver errors may.
                 !matches!(source, mysql_async::Error::Server(e) if is_fatal_server_code(e.code))
             }
-            Error::Secret { retryable, .. } | Error::IamToken { retryable, .. } => *retryable,
+            Error::Secret { retryable, .. }
+            | Error::IamToken { retryable, .. }
+            | Error::RdsApi { retryable, .. } => *retryable,
         }
     }
 

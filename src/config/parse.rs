@@ -148,7 +148,25 @@ impl Config {
             }
         }
 
-        let hostname = r.required("database.hostname");
+        let rds = rds_target(&mut r);
+        let hostname = match (&rds, r.opt_str("database.hostname")) {
+            (_, Some(h)) => h,
+            // Looked up from the RDS API by Config::load.
+            (Some(_), None) => {
+                if r.opt_str("database.port").is_some() {
+                    r.problems.push(
+                        "database.port is set but database.hostname is not: the endpoint and its port come from the RDS API (rds.*); remove database.port, or set both".into(),
+                    );
+                }
+                String::new()
+            }
+            (None, None) => {
+                r.problems.push(
+                    "database.hostname: required (or rds.cluster.identifier / rds.instance.identifier, to look the writer endpoint up with the RDS API)".into(),
+                );
+                String::new()
+            }
+        };
         let port = r.parse_or("database.port", 3306u16);
         let user = r.required("database.user");
         let password = Secret::new(r.opt_str("database.password").unwrap_or_default());
@@ -234,18 +252,27 @@ impl Config {
                     .push(format!("kafka.bootstrap.servers: {b:?} is not host:port"));
             }
         }
-        let compression = match r.opt_str("kafka.compression.type").as_deref() {
-            None | Some("none") => Compression::None,
-            Some("gzip") => Compression::Gzip,
-            Some("snappy") => Compression::Snappy,
-            Some("lz4") => Compression::Lz4,
-            Some("zstd") => Compression::Zstd,
-            Some(other) => {
-                r.problems.push(format!(
-                    "kafka.compression.type: unknown {other:?}; one of none, gzip, snappy, lz4, zstd"
-                ));
-                Compression::None
-            }
+        let compression = match r.opt_str("kafka.compression.type") {
+            None => Compression::None,
+            Some(name) => match Compression::ALL.into_iter().find(|c| c.name() == name) {
+                Some(c) if c.compiled_in() => c,
+                Some(c) => {
+                    r.problems.push(format!(
+                        "kafka.compression.type: this build has no {name} codec (built without the \
+                         compression-{name} cargo feature); rebuild with --features compression-{name}, \
+                         or pick one of {}",
+                        compiled_codecs()
+                    ));
+                    c
+                }
+                None => {
+                    r.problems.push(format!(
+                        "kafka.compression.type: unknown {name:?}; one of {}",
+                        compiled_codecs()
+                    ));
+                    Compression::None
+                }
+            },
         };
         let kafka_timeout = r.millis_or("kafka.request.timeout.ms", 30_000);
         let kafka_max_record_bytes = r.parse_or("kafka.max.request.size", 1_048_576usize);
@@ -600,6 +627,7 @@ impl Config {
                 ssl_ca,
                 ssl_client,
                 iam_auth,
+                rds,
                 kafka_security,
                 decimal_mode,
                 bigint_unsigned_mode,
@@ -687,4 +715,46 @@ fn default_server_id(name: &str) -> u32 {
         .bytes()
         .fold(2166136261u32, |h, b| (h ^ b as u32).wrapping_mul(16777619));
     5400 + h % 1000
+}
+
+/// The codecs this build has, for messages.
+fn compiled_codecs() -> String {
+    Compression::ALL
+        .into_iter()
+        .filter(|c| c.compiled_in())
+        .map(Compression::name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `rds.cluster.identifier` / `rds.instance.identifier` / `rds.region`.
+fn rds_target(r: &mut Reader<'_>) -> Option<RdsTarget> {
+    use crate::platform::rds::RdsResource;
+    let cluster = r.opt_str("rds.cluster.identifier");
+    let instance = r.opt_str("rds.instance.identifier");
+    let region = r.opt_str("rds.region");
+    let resource = match (cluster, instance) {
+        (Some(_), Some(_)) => {
+            r.problems.push(
+                "rds.cluster.identifier and rds.instance.identifier are both set; set one: the cluster for Aurora and Multi-AZ clusters, the instance otherwise".into(),
+            );
+            return None;
+        }
+        (Some(c), None) => RdsResource::Cluster(c),
+        (None, Some(i)) => RdsResource::Instance(i),
+        (None, None) => {
+            if region.is_some() {
+                r.problems.push(
+                    "rds.region is set without rds.cluster.identifier or rds.instance.identifier"
+                        .into(),
+                );
+            }
+            return None;
+        }
+    };
+    Some(RdsTarget {
+        resource,
+        region,
+        discovered: false,
+    })
 }

@@ -18,7 +18,6 @@
 
 use std::time::Duration;
 
-use aws_config::Region;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::create_table::CreateTableError;
 use aws_sdk_dynamodb::operation::get_item::GetItemError;
@@ -85,18 +84,15 @@ impl DynamoDbStore {
         endpoint: Option<&str>,
         region: Option<&str>,
     ) -> Result<Self> {
-        let mut conf = crate::platform::aws::sdk_config(region, endpoint).await;
-        if conf.region().is_none() {
-            if endpoint.is_some() {
-                // A local endpoint ignores the region; any valid one signs.
-                conf = conf.into_builder().region(Region::new("us-east-1")).build();
-            } else {
-                // Nothing a retry changes: a configuration problem.
-                return Err(Error::Config(crate::error::ConfigProblems(vec![format!(
-                    "no AWS region for DynamoDB table {table:?}; set AWS_REGION or offset.storage.dynamodb.region"
-                )])));
-            }
-        }
+        let Some(conf) =
+            crate::platform::aws::service_config(region, endpoint, &["AWS_ENDPOINT_URL_DYNAMODB"])
+                .await
+        else {
+            // Nothing a retry changes: a configuration problem.
+            return Err(Error::Config(crate::error::ConfigProblems(vec![format!(
+                "no AWS region for DynamoDB table {table:?}; set AWS_REGION or offset.storage.dynamodb.region"
+            )])));
+        };
         Ok(Self {
             client: Client::new(&conf),
             table: table.to_string(),
@@ -381,7 +377,7 @@ mod tests {
     fn store() -> DynamoDbStore {
         let conf = aws_sdk_dynamodb::Config::builder()
             .behavior_version(aws_config::BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
+            .region(aws_config::Region::new("us-east-1"))
             .build();
         DynamoDbStore {
             client: Client::from_conf(conf),
