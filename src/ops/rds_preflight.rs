@@ -86,15 +86,7 @@ struct Group {
 pub async fn rds_checks(config: &Config, target: &RdsTarget, api: &impl RdsApi) -> Vec<Check> {
     let mut checks = Vec::new();
     let mut push = |name: &str, r: std::result::Result<String, String>| {
-        let (ok, detail) = match r {
-            Ok(d) => (true, d),
-            Err(d) => (false, d),
-        };
-        checks.push(Check {
-            name: name.into(),
-            ok,
-            detail,
-        });
+        checks.push(Check::new(name, r));
     };
     let (cluster, instance) = match &target.resource {
         RdsResource::Cluster(id) => match api.cluster(id).await {

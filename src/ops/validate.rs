@@ -20,6 +20,21 @@ pub struct Check {
     pub detail: String,
 }
 
+impl Check {
+    /// A line that passed (`Ok(detail)`) or failed (`Err(problem and fix)`).
+    pub fn new(name: &str, result: std::result::Result<String, String>) -> Self {
+        let (ok, detail) = match result {
+            Ok(d) => (true, d),
+            Err(d) => (false, d),
+        };
+        Self {
+            name: name.into(),
+            ok,
+            detail,
+        }
+    }
+}
+
 /// The preflight: MySQL login, TLS and auth method, server version, binlog
 /// settings and retention, privileges (with the GRANT that adds what is
 /// missing), Kafka reachability, TLS and topic creation, the offset store.
@@ -31,42 +46,23 @@ pub struct Check {
 /// values and credentials would cross the network in clear.
 pub async fn validate(config: &Config) -> Vec<Check> {
     let mut checks = Vec::new();
-    let mut push = |name: &str, r: std::result::Result<String, String>| {
-        let (ok, detail) = match r {
-            Ok(d) => (true, d),
-            Err(d) => (false, d),
-        };
-        checks.push(Check {
-            name: name.into(),
-            ok,
-            detail,
-        });
-    };
     if let Some(target) = &config.rds {
         match crate::platform::rds::AwsRds::connect(target.region.as_deref()).await {
             Ok(api) => checks.extend(super::rds_checks(config, target, &api).await),
-            Err(e) => push("rds", Err(e.to_string())),
+            Err(e) => checks.push(Check::new("rds", Err(e.to_string()))),
         }
     } else if config.hostname.contains(".cluster-ro-") {
         // The reader endpoint of an Aurora cluster: the name says it.
-        push(
+        checks.push(Check::new(
             "rds endpoint",
             Err(format!(
                 "database.hostname {:?} is an Aurora reader endpoint, and Aurora readers have no binlog; use the cluster endpoint (without -ro), or set rds.cluster.identifier",
                 config.hostname
             )),
-        );
+        ));
     }
     let mut push = |name: &str, r: std::result::Result<String, String>| {
-        let (ok, detail) = match r {
-            Ok(d) => (true, d),
-            Err(d) => (false, d),
-        };
-        checks.push(Check {
-            name: name.into(),
-            ok,
-            detail,
-        });
+        checks.push(Check::new(name, r));
     };
     let server = config.server();
     match connect(config).await {

@@ -261,6 +261,22 @@ fn port(p: Option<i32>) -> Option<u16> {
     p.and_then(|p| u16::try_from(p).ok())
 }
 
+/// Every page of a `Describe*Parameters` request, keeping `names`. A group
+/// lists a few hundred parameters, 100 a page at most: a handful of pages,
+/// each bounded by the SDK's operation timeout. (A macro: the two
+/// operations' paginators share no trait.)
+macro_rules! list_parameters {
+    ($request:expr, $call:literal, $resource:expr, $names:expr) => {{
+        let mut found = Vec::new();
+        let mut pages = $request.max_records(100).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| api_error($call, $resource, e))?;
+            found.extend(page.parameters().iter().filter_map(|p| pick(p, $names)));
+        }
+        Ok(found)
+    }};
+}
+
 impl RdsApi for AwsRds {
     async fn cluster(&self, id: &str) -> Result<ClusterFacts> {
         let out = self
@@ -338,49 +354,25 @@ impl RdsApi for AwsRds {
     }
 
     async fn cluster_parameters(&self, group: &str, names: &[&str]) -> Result<Vec<Parameter>> {
-        let mut found = Vec::new();
-        // A group lists a few hundred parameters, 100 a page at most: a
-        // handful of pages, each bounded by the SDK's operation timeout.
-        let mut pages = self
-            .client
-            .describe_db_cluster_parameters()
-            .db_cluster_parameter_group_name(group)
-            .max_records(100)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| {
-                api_error(
-                    "DescribeDBClusterParameters",
-                    format!("DB cluster parameter group {group:?}"),
-                    e,
-                )
-            })?;
-            found.extend(page.parameters().iter().filter_map(|p| pick(p, names)));
-        }
-        Ok(found)
+        list_parameters!(
+            self.client
+                .describe_db_cluster_parameters()
+                .db_cluster_parameter_group_name(group),
+            "DescribeDBClusterParameters",
+            format!("DB cluster parameter group {group:?}"),
+            names
+        )
     }
 
     async fn instance_parameters(&self, group: &str, names: &[&str]) -> Result<Vec<Parameter>> {
-        let mut found = Vec::new();
-        let mut pages = self
-            .client
-            .describe_db_parameters()
-            .db_parameter_group_name(group)
-            .max_records(100)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| {
-                api_error(
-                    "DescribeDBParameters",
-                    format!("DB parameter group {group:?}"),
-                    e,
-                )
-            })?;
-            found.extend(page.parameters().iter().filter_map(|p| pick(p, names)));
-        }
-        Ok(found)
+        list_parameters!(
+            self.client
+                .describe_db_parameters()
+                .db_parameter_group_name(group),
+            "DescribeDBParameters",
+            format!("DB parameter group {group:?}"),
+            names
+        )
     }
 }
 
