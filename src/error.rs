@@ -96,7 +96,7 @@ pub enum Error {
     },
 
     /// The stored resume point is no longer on the server.
-    #[error("the stored binlog position {position} is no longer available on {server} (purged); raise binlog retention (on RDS: CALL mysql.rds_set_configuration('binlog retention hours', 168)) and re-snapshot with snapshot.mode=when_needed, or reset the connector's offset")]
+    #[error("the stored binlog position {position} is no longer available on {server} (purged); raise binlog retention (on RDS: CALL mysql.rds_set_configuration('binlog retention hours', 168)) and re-snapshot: snapshot.mode=when_needed does it by itself; otherwise run `binlog-poller offsets reset` (Lambda: {{\"action\": \"offsets-reset\"}}) and the next poll starts as snapshot.mode says")]
     PositionPurged { server: String, position: String },
 
     /// A binlog event could not be decoded.

@@ -57,6 +57,40 @@ enum Command {
         #[arg(long)]
         config: String,
     },
+    /// Show, set or reset the connector's offsets (Kafka Connect's KIP-875, without Kafka Connect).
+    Offsets {
+        #[command(subcommand)]
+        action: OffsetsAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum OffsetsAction {
+    /// Print the stored offsets: position, GTID set, snapshot in progress, lease, times.
+    Get {
+        #[arg(long)]
+        config: String,
+    },
+    /// Move the connector to a GTID set (MySQL) or FILE:POS, checked against the server first.
+    Set {
+        #[arg(long)]
+        config: String,
+        /// `uuid:1-100[,uuid:1-7]` (MySQL with gtid_mode=ON) or `FILE:POS` at a transaction start.
+        #[arg(long)]
+        to: String,
+        /// Take the lease from a running poll (it is fenced; what it published since its
+        /// last checkpoint is published again from the new offset).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove the offsets: the next poll starts as snapshot.mode says for a new connector.
+    Reset {
+        #[arg(long)]
+        config: String,
+        /// Take the lease from a running poll (it is fenced).
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -148,6 +182,34 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             println!(
                 "{}",
                 serde_json::json!({"connector": config.name, "snapshot_queued": queued})
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Offsets { action } => {
+            let (OffsetsAction::Get { config }
+            | OffsetsAction::Set { config, .. }
+            | OffsetsAction::Reset { config, .. }) = &action;
+            let config = Config::load_file(config).await?;
+            let store = AnyStore::open(&config).await?;
+            match action {
+                OffsetsAction::Get { .. } => {}
+                OffsetsAction::Set { to, force, .. } => {
+                    let target: binlog_poller::source::StartTarget = to.parse().map_err(|e| {
+                        Error::Config(binlog_poller::config::ConfigProblems(vec![format!(
+                            "--to: {e}"
+                        )]))
+                    })?;
+                    binlog_poller::ops::offsets_set(&config, &store, &target, force).await?;
+                }
+                OffsetsAction::Reset { force, .. } => {
+                    binlog_poller::ops::offsets_reset(&store, force).await?;
+                }
+            }
+            // Every action prints the offsets as they are now.
+            let view = binlog_poller::ops::offsets_get(&config, &store).await?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&view).unwrap_or_default()
             );
             Ok(ExitCode::SUCCESS)
         }

@@ -79,6 +79,19 @@ pub enum SnapshotMode {
 }
 
 impl SnapshotMode {
+    /// Debezium's (current) name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Initial => "initial",
+            Self::InitialOnly => "initial_only",
+            Self::WhenNeeded => "when_needed",
+            Self::NoData => "no_data",
+            Self::Recovery => "recovery",
+            Self::Never => "never",
+            Self::Always => "always",
+        }
+    }
+
     fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "initial" => Self::Initial,

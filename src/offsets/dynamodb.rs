@@ -344,6 +344,43 @@ impl OffsetStore for DynamoDbStore {
         }
     }
 
+    async fn take_over(&self, owner: &str, ttl: Duration) -> Result<Lease> {
+        // Unconditional: the epoch moves on whoever held the lease, so the
+        // holder's next conditional write fails.
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("connector", s(&self.connector))
+            .update_expression(
+                "SET lease_owner = :o, lease_expires_ms = :exp, epoch = if_not_exists(epoch, :zero) + :one",
+            )
+            .expression_attribute_values(":o", s(owner))
+            .expression_attribute_values(":exp", n(now_ms() + ttl.as_millis() as u64))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await
+            .map_err(|e| self.sdk_err("take over the lease", e))?;
+        let st = self.parse_item(out.attributes().unwrap_or(&Default::default()))?;
+        Ok(Lease {
+            owner: owner.to_string(),
+            epoch: st.epoch,
+            checkpoint: st.checkpoint,
+        })
+    }
+
+    async fn clear(&self, lease: &Lease) -> Result<()> {
+        let res = self
+            .update_as_holder(lease)
+            .update_expression("REMOVE checkpoint SET updated_ms = :now")
+            .expression_attribute_values(":now", n(now_ms()))
+            .send()
+            .await;
+        self.fenced_unless_held(lease, "clear the checkpoint", res)
+    }
+
     async fn load(&self) -> Result<Option<StoredState>> {
         let out = self
             .client

@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::{
-    acquire_in, commit_in, release_in, renew_in, Acquire, Lease, OffsetStore, StoredState,
+    acquire_in, clear_in, commit_in, release_in, renew_in, take_over_in, Acquire, Lease,
+    OffsetStore, StoredState,
 };
 use crate::error::{Error, Result};
 use crate::model::Checkpoint;
@@ -131,6 +132,19 @@ impl OffsetStore for FileStore {
 
     async fn release(&self, lease: &Lease) -> Result<()> {
         self.with_state(|s| ((), release_in(s, lease)))
+    }
+
+    async fn take_over(&self, owner: &str, ttl: Duration) -> Result<Lease> {
+        self.with_state(|s| (take_over_in(s, owner, ttl), true))
+    }
+
+    async fn clear(&self, lease: &Lease) -> Result<()> {
+        let connector = self.connector.clone();
+        self.with_state(|s| {
+            let r = clear_in(s, &connector, lease);
+            let ok = r.is_ok();
+            (r, ok)
+        })?
     }
 
     async fn load(&self) -> Result<Option<StoredState>> {

@@ -101,6 +101,13 @@ pub trait OffsetStore: Send + Sync {
     fn renew(&self, lease: &Lease, ttl: Duration) -> impl Future<Output = Result<()>> + Send;
     /// Gives the lease up (if still ours).
     fn release(&self, lease: &Lease) -> impl Future<Output = Result<()>> + Send;
+    /// Takes the lease for `ttl` whether or not someone holds it: the epoch
+    /// moves on, so a holder's next write is refused ([`crate::Error::Fenced`]).
+    /// For an operator's `--force`, never for a poll.
+    fn take_over(&self, owner: &str, ttl: Duration) -> impl Future<Output = Result<Lease>> + Send;
+    /// Removes the checkpoint if `lease` is still ours: the next poll starts
+    /// as `snapshot.mode` says for a connector without offsets.
+    fn clear(&self, lease: &Lease) -> impl Future<Output = Result<()>> + Send;
     /// Reads the stored state without taking the lease.
     fn load(&self) -> impl Future<Output = Result<Option<StoredState>>> + Send;
     /// A short description for messages (`dynamodb:table/connector`).
@@ -165,6 +172,38 @@ pub(crate) fn acquire_in(state: &mut Option<StoredState>, owner: &str, ttl: Dura
         epoch: s.epoch,
         checkpoint: s.checkpoint.clone(),
     })
+}
+
+/// [`OffsetStore::take_over`] for stores that read-modify-write under a lock.
+pub(crate) fn take_over_in(state: &mut Option<StoredState>, owner: &str, ttl: Duration) -> Lease {
+    let s = state.get_or_insert_with(StoredState::default);
+    s.epoch += 1;
+    s.owner = Some(owner.to_string());
+    s.expires_ms = now_ms() + ttl.as_millis() as u64;
+    Lease {
+        owner: owner.to_string(),
+        epoch: s.epoch,
+        checkpoint: s.checkpoint.clone(),
+    }
+}
+
+/// [`OffsetStore::clear`] for stores that read-modify-write under a lock.
+pub(crate) fn clear_in(
+    state: &mut Option<StoredState>,
+    connector: &str,
+    lease: &Lease,
+) -> Result<()> {
+    match state {
+        Some(s) if s.owned_by(lease) => {
+            s.checkpoint = None;
+            s.updated_ms = now_ms();
+            Ok(())
+        }
+        _ => Err(Error::Fenced {
+            connector: connector.to_string(),
+            epoch: lease.epoch,
+        }),
+    }
 }
 
 pub(crate) fn commit_in(
@@ -239,6 +278,16 @@ impl OffsetStore for MemoryStore {
         let mut s = self.state.lock().map_err(|_| poisoned())?;
         release_in(&mut s, lease);
         Ok(())
+    }
+
+    async fn take_over(&self, owner: &str, ttl: Duration) -> Result<Lease> {
+        let mut s = self.state.lock().map_err(|_| poisoned())?;
+        Ok(take_over_in(&mut s, owner, ttl))
+    }
+
+    async fn clear(&self, lease: &Lease) -> Result<()> {
+        let mut s = self.state.lock().map_err(|_| poisoned())?;
+        clear_in(&mut s, "memory", lease)
     }
 
     async fn load(&self) -> Result<Option<StoredState>> {
@@ -322,6 +371,20 @@ impl OffsetStore for AnyStore {
         match self {
             AnyStore::DynamoDb(s) => s.release(lease).await,
             AnyStore::File(s) => s.release(lease).await,
+        }
+    }
+
+    async fn take_over(&self, owner: &str, ttl: Duration) -> Result<Lease> {
+        match self {
+            AnyStore::DynamoDb(s) => s.take_over(owner, ttl).await,
+            AnyStore::File(s) => s.take_over(owner, ttl).await,
+        }
+    }
+
+    async fn clear(&self, lease: &Lease) -> Result<()> {
+        match self {
+            AnyStore::DynamoDb(s) => s.clear(lease).await,
+            AnyStore::File(s) => s.clear(lease).await,
         }
     }
 

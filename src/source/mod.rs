@@ -30,6 +30,7 @@ mod schema;
 mod server;
 mod snapshot;
 mod snapshot_ddl;
+mod start;
 mod table_json;
 
 #[cfg(any(test, feature = "testing"))]
@@ -49,6 +50,8 @@ pub use schema::TableInfo;
 pub(crate) use server::{binlog_retention, connect, tls_session};
 pub use server::{Flavor, ServerInfo};
 pub use snapshot::{Chunk, ChunkReader};
+pub(crate) use start::checkpoint_at;
+pub use start::StartTarget;
 
 use crate::error::Result;
 use crate::model::{BinlogPosition, Checkpoint, KeyValue, RowChange, SchemaChange, TxProgress};

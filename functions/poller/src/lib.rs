@@ -19,8 +19,12 @@
 //! "poll"}`; `{"action": "snapshot", "tables": ["db.t1"]}`, which queues an
 //! ad-hoc snapshot that the following polls read chunk by chunk;
 //! `{"action": "status"}` (the stored checkpoint and the lag, as the CLI's
-//! `status`); and `{"action": "validate"}` (the preflight checks, `ok`
-//! false when one fails).
+//! `status`); `{"action": "validate"}` (the preflight checks, `ok`
+//! false when one fails); and the offsets actions of the CLI's `offsets`
+//! command: `{"action": "offsets-get"}`, `{"action": "offsets-set", "to":
+//! "<GTID set or FILE:POS>", "force": false}`, `{"action":
+//! "offsets-reset", "force": false}`, each answering with the offsets as
+//! they are afterwards.
 //!
 //! Every invocation writes one structured summary log line (`invocation
 //! finished` with the action, outcome and figures; never row values), and a
@@ -407,8 +411,27 @@ async fn run_action(
             let ok = checks.iter().all(|c| c.ok);
             Ok(serde_json::json!({"connector": config.name, "ok": ok, "checks": checks}))
         }
+        "offsets-get" | "offsets-set" | "offsets-reset" => {
+            let store = AnyStore::open(config).await?;
+            let force = payload.get("force").and_then(Value::as_bool).unwrap_or(false);
+            if action == "offsets-set" {
+                let Some(to) = payload.get("to").and_then(Value::as_str) else {
+                    return Err(Error::Config(ConfigProblems(vec![
+                        "offsets-set needs \"to\": a GTID set (uuid:1-100) or \"FILE:POS\"".into(),
+                    ])));
+                };
+                let target: binlog_poller::source::StartTarget = to
+                    .parse()
+                    .map_err(|e| Error::Config(ConfigProblems(vec![format!("to: {e}")])))?;
+                binlog_poller::ops::offsets_set(config, &store, &target, force).await?;
+            } else if action == "offsets-reset" {
+                binlog_poller::ops::offsets_reset(&store, force).await?;
+            }
+            let view = binlog_poller::ops::offsets_get(config, &store).await?;
+            Ok(serde_json::to_value(view).unwrap_or(Value::Null))
+        }
         other => Err(Error::Config(ConfigProblems(vec![format!(
-            "unknown action {other:?}; one of \"poll\", \"snapshot\", \"status\", \"validate\" (or a scheduled event)"
+            "unknown action {other:?}; one of \"poll\", \"snapshot\", \"status\", \"validate\", \"offsets-get\", \"offsets-set\", \"offsets-reset\" (or a scheduled event)"
         )]))),
     }
 }
