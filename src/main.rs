@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 
-use binlog_poller::offsets::{AnyStore, OffsetStore};
+use binlog_poller::config::SinkType;
+use binlog_poller::offsets::{AnyStore, MemoryStore, OffsetStore};
 use binlog_poller::pipeline::poll_once_with_stop;
 use binlog_poller::platform::telemetry;
 use binlog_poller::{Config, Error};
@@ -33,6 +34,13 @@ enum Command {
         /// Run a single poll and exit.
         #[arg(long)]
         once: bool,
+        /// Print each record as a JSON line on stdout instead of sending it to Kafka
+        /// (sink.type=stdout), starting from the stored offsets without moving them.
+        #[arg(long)]
+        print: bool,
+        /// With --print: store checkpoints as a real run does.
+        #[arg(long, requires = "print")]
+        checkpoint: bool,
     },
     /// Print the stored checkpoint, lease and lag as JSON.
     Status {
@@ -119,27 +127,23 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
-        Command::Run { config, once } => {
-            let config = Config::load_file(&config).await?;
-            let store = AnyStore::open(&config).await?;
-            let stop = Arc::new(AtomicBool::new(false));
-            spawn_signal_watch(Arc::clone(&stop));
-            loop {
-                let deadline = Instant::now() + config.poll_max_duration;
-                let summary =
-                    poll_once_with_stop(&config, &store, deadline, Arc::clone(&stop)).await?;
-                println!("{}", serde_json::to_string(&summary).unwrap_or_default());
-                if once || stop.load(Ordering::SeqCst) {
-                    return Ok(ExitCode::SUCCESS);
-                }
-                let until = Instant::now() + config.poll_interval;
-                while Instant::now() < until && !stop.load(Ordering::SeqCst) {
-                    tokio::time::sleep(Duration::from_millis(50).min(config.poll_interval)).await;
-                }
-                if stop.load(Ordering::SeqCst) {
-                    return Ok(ExitCode::SUCCESS);
-                }
+        Command::Run {
+            config,
+            once,
+            print,
+            checkpoint,
+        } => {
+            let mut config = Config::load_file(&config).await?;
+            if print {
+                config.sink = SinkType::Stdout;
             }
+            let store = AnyStore::open(&config).await?;
+            if print && !checkpoint {
+                // A look, not a run: the connector's offsets stay where they are.
+                let scratch = MemoryStore::starting_from(store.load().await?);
+                return run_polls(&config, &scratch, once).await;
+            }
+            run_polls(&config, &store, once).await
         }
         Command::Status { config } => {
             let config = Config::load_file(&config).await?;
@@ -219,6 +223,36 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             store.init().await?;
             println!("offset store ready: {}", store.describe());
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Polls once, or every `poll.interval.ms` until SIGTERM; one summary line
+/// per poll, on stdout (stderr when records go to stdout).
+async fn run_polls<O: OffsetStore>(
+    config: &Config,
+    store: &O,
+    once: bool,
+) -> Result<ExitCode, Error> {
+    let stop = Arc::new(AtomicBool::new(false));
+    spawn_signal_watch(Arc::clone(&stop));
+    loop {
+        let deadline = Instant::now() + config.poll_max_duration;
+        let summary = poll_once_with_stop(config, store, deadline, Arc::clone(&stop)).await?;
+        let line = serde_json::to_string(&summary).unwrap_or_default();
+        match config.sink {
+            SinkType::Stdout => eprintln!("{line}"),
+            SinkType::Kafka => println!("{line}"),
+        }
+        if once || stop.load(Ordering::SeqCst) {
+            return Ok(ExitCode::SUCCESS);
+        }
+        let until = Instant::now() + config.poll_interval;
+        while Instant::now() < until && !stop.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(50).min(config.poll_interval)).await;
+        }
+        if stop.load(Ordering::SeqCst) {
+            return Ok(ExitCode::SUCCESS);
         }
     }
 }

@@ -267,6 +267,7 @@ fn our_connector(
         name: prefix.clone(),
         dir: dir.join(format!("ours-{}", sc.name)),
         settings: Vec::new(),
+        removed: Vec::new(),
         kafka: services.kafka().to_string(),
     };
     std::fs::create_dir_all(&c.dir).unwrap();

@@ -30,8 +30,8 @@ fn setting(name: &str, value: &str) -> Parameter {
         .build()
 }
 
-/// `c`'s config with `drop` removed and `add` set, written to a file, and
-/// the CLI run on it with the RDS API pointed at moto.
+/// The CLI on `c`'s config without `drop` and with `add`, the RDS API
+/// pointed at moto.
 fn cli_with(
     s: &Services,
     c: &Connector,
@@ -39,23 +39,14 @@ fn cli_with(
     add: &[(&str, &str)],
     args: &[&str],
 ) -> std::process::Output {
-    let mut json: serde_json::Value = serde_json::from_str(&c.json()).unwrap();
-    let cfg = json["config"].as_object_mut().unwrap();
+    let mut c = c.clone();
     for k in drop {
-        cfg.remove(*k);
+        c = c.without(k);
     }
     for (k, v) in add {
-        cfg.insert((*k).into(), (*v).into());
+        c = c.with(k, v);
     }
-    let path = c.dir.join("rds-connector.json");
-    std::fs::write(&path, json.to_string()).unwrap();
-    std::process::Command::new(cli_binary())
-        .args(args)
-        .arg("--config")
-        .arg(&path)
-        .env("AWS_ENDPOINT_URL_RDS", s.aws())
-        .output()
-        .expect("run binlog-poller")
+    c.cli(args, &[("AWS_ENDPOINT_URL_RDS", s.aws())])
 }
 
 fn line<'a>(text: &'a str, check: &str) -> &'a str {

@@ -132,6 +132,15 @@ pub enum SnapshotLockingMode {
     None,
 }
 
+/// Where records go (`sink.type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SinkType {
+    /// Kafka, through rskafka.
+    Kafka,
+    /// One JSON line per record on stdout (`kafka.*` keys then optional).
+    Stdout,
+}
+
 /// Kafka record batch compression (`kafka.compression.type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Compression {
@@ -311,6 +320,10 @@ pub struct Config {
     pub key_replace_null_with_default: bool,
     /// `kafka.bootstrap.servers`: `host:port` list.
     pub kafka_bootstrap: Vec<String>,
+    /// `sink.type`: `kafka` (default) or `stdout`, one JSON line per record
+    /// `{"topic","partition","key","value"}`, for a look at the events
+    /// without a broker (Debezium Server's `debezium.sink.type`).
+    pub sink: SinkType,
     /// `kafka.compression.type`; default none (the broker may recompress).
     pub compression: Compression,
     /// `kafka.request.timeout.ms`; default 30 s, Kafka's producer default.

@@ -237,8 +237,22 @@ impl Config {
             r.bool_or("value.converter.replace.null.with.default", true);
         let key_replace_null_with_default =
             r.bool_or("key.converter.replace.null.with.default", true);
-        let kafka_bootstrap: Vec<String> = r
-            .required("kafka.bootstrap.servers")
+        let sink = match r.opt_str("sink.type").as_deref() {
+            None | Some("kafka") => SinkType::Kafka,
+            Some("stdout") => SinkType::Stdout,
+            Some(other) => {
+                r.problems.push(format!(
+                    "sink.type: unknown {other:?}; one of kafka (the default), stdout"
+                ));
+                SinkType::Kafka
+            }
+        };
+        let bootstrap = match sink {
+            SinkType::Kafka => r.required("kafka.bootstrap.servers"),
+            // Records go to stdout: no broker is needed.
+            SinkType::Stdout => r.opt_str("kafka.bootstrap.servers").unwrap_or_default(),
+        };
+        let kafka_bootstrap: Vec<String> = bootstrap
             .split(',')
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
@@ -604,6 +618,7 @@ impl Config {
                 replace_null_with_default,
                 key_replace_null_with_default,
                 kafka_bootstrap,
+                sink,
                 compression,
                 kafka_timeout,
                 kafka_max_record_bytes,

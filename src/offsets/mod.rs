@@ -10,13 +10,13 @@
 //! forward, written by the current owner, after Kafka acknowledged.
 //!
 //! Implementations: [`DynamoDbStore`] (Lambda), [`FileStore`] (CLI) and
-//! `MemoryStore` (feature `testing`) (unit tests). All three follow the same rules.
+//! [`MemoryStore`] (unit tests, and `run --print`, which must not move the
+//! connector's stored offsets). All three follow the same rules.
 
 mod dynamodb;
 mod file;
 
 use std::future::Future;
-#[cfg(any(test, feature = "testing"))]
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -138,15 +138,26 @@ pub fn new_owner_id() -> String {
     format!("{host}/{}/{:016x}", std::process::id(), h.finish())
 }
 
-#[cfg(any(test, feature = "testing"))]
-/// Stores state in memory, for unit tests.
+/// Keeps state in memory: for unit tests, and for `run --print`, which
+/// starts from a copy of the connector's offsets and must not move them.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     state: Mutex<Option<StoredState>>,
 }
 
-#[cfg(any(test, feature = "testing"))]
 impl MemoryStore {
+    /// A store holding a copy of `state`, with no lease held.
+    pub fn starting_from(state: Option<StoredState>) -> Self {
+        let state = state.map(|s| StoredState {
+            owner: None,
+            expires_ms: 0,
+            ..s
+        });
+        Self {
+            state: Mutex::new(state),
+        }
+    }
+
     /// The stored state, for assertions.
     pub fn state(&self) -> Option<StoredState> {
         self.state.lock().map(|s| s.clone()).unwrap_or_default()
@@ -257,7 +268,6 @@ pub(crate) fn release_in(state: &mut Option<StoredState>, lease: &Lease) -> bool
     }
 }
 
-#[cfg(any(test, feature = "testing"))]
 impl OffsetStore for MemoryStore {
     async fn acquire(&self, owner: &str, ttl: Duration) -> Result<Acquire> {
         let mut s = self.state.lock().map_err(|_| poisoned())?;
@@ -299,7 +309,6 @@ impl OffsetStore for MemoryStore {
     }
 }
 
-#[cfg(any(test, feature = "testing"))]
 fn poisoned() -> Error {
     Error::Offsets {
         store: "memory".into(),

@@ -144,66 +144,76 @@ pub async fn validate(config: &Config) -> Vec<Check> {
         }
         Err(e) => push("mysql connect", Err(e.to_string())),
     }
-    let sec = &config.kafka_security;
-    let brokers = config.kafka_bootstrap.join(",");
-    let remote: Vec<&String> = config
-        .kafka_bootstrap
-        .iter()
-        .filter(|b| {
-            !crate::platform::tls::is_loopback(b.rsplit_once(':').map_or(b.as_str(), |(h, _)| h))
-        })
-        .collect();
-    push(
-        "kafka tls",
-        match (sec.protocol.tls(), remote.is_empty()) {
-            (true, _) => Ok(format!(
-                "{}{}",
-                sec.protocol.as_str(),
-                if sec.verify_hostname { "" } else { " (host names not checked)" }
-            )),
-            (false, true) => Ok(format!("{} on loopback", sec.protocol.as_str())),
-            (false, false) => Err(format!(
-                "{} to {}; set kafka.security.protocol=SSL or SASL_SSL (MSK: port 9094 TLS, 9096 SCRAM, 9098 IAM)",
-                sec.protocol.as_str(),
-                remote.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")
-            )),
-        },
-    );
-    match KafkaSink::connect(config.into()).await {
-        Ok(mut sink) => {
-            let how = crate::sink::describe_kafka_security(sec);
-            match tokio::time::timeout(config.kafka_timeout, sink.client().list_topics()).await {
-                Ok(Ok(t)) => {
-                    push(
+    if config.sink == crate::config::SinkType::Stdout {
+        push(
+            "sink",
+            Ok("stdout: one JSON line per record (sink.type=stdout); no broker is used".into()),
+        );
+    } else {
+        let sec = &config.kafka_security;
+        let brokers = config.kafka_bootstrap.join(",");
+        let remote: Vec<&String> = config
+            .kafka_bootstrap
+            .iter()
+            .filter(|b| {
+                !crate::platform::tls::is_loopback(
+                    b.rsplit_once(':').map_or(b.as_str(), |(h, _)| h),
+                )
+            })
+            .collect();
+        push(
+            "kafka tls",
+            match (sec.protocol.tls(), remote.is_empty()) {
+                (true, _) => Ok(format!(
+                    "{}{}",
+                    sec.protocol.as_str(),
+                    if sec.verify_hostname { "" } else { " (host names not checked)" }
+                )),
+                (false, true) => Ok(format!("{} on loopback", sec.protocol.as_str())),
+                (false, false) => Err(format!(
+                    "{} to {}; set kafka.security.protocol=SSL or SASL_SSL (MSK: port 9094 TLS, 9096 SCRAM, 9098 IAM)",
+                    sec.protocol.as_str(),
+                    remote.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")
+                )),
+            },
+        );
+        match KafkaSink::connect(config.into()).await {
+            Ok(mut sink) => {
+                let how = crate::sink::describe_kafka_security(sec);
+                match tokio::time::timeout(config.kafka_timeout, sink.client().list_topics()).await
+                {
+                    Ok(Ok(t)) => {
+                        push(
+                            "kafka",
+                            Ok(format!("{brokers} ({how}; {} topics)", t.len())),
+                        );
+                        // The schema change topic is one the connector creates
+                        // anyway, so creating it proves the right without
+                        // leaving anything foreign behind.
+                        let probe: Arc<str> = Arc::from(config.topic_prefix.as_str());
+                        push(
+                            "kafka topic creation",
+                            if t.iter().any(|x| *x.name == *probe) {
+                                Ok(format!("topic {probe} exists"))
+                            } else if !config.include_schema_changes {
+                                Ok("not exercised (include.schema.changes=false; topics are created on first use)".into())
+                            } else {
+                                sink.topic(&probe)
+                                    .await
+                                    .map(|_| format!("created topic {probe}"))
+                                    .map_err(|e| format!("{e}; the connector creates a topic per table: grant CreateTopic on {probe}* (MSK IAM: kafka-cluster:CreateTopic)"))
+                            },
+                        );
+                    }
+                    Ok(Err(e)) => push("kafka", Err(format!("{brokers} ({how}): {e}"))),
+                    Err(_) => push(
                         "kafka",
-                        Ok(format!("{brokers} ({how}; {} topics)", t.len())),
-                    );
-                    // The schema change topic is one the connector creates
-                    // anyway, so creating it proves the right without
-                    // leaving anything foreign behind.
-                    let probe: Arc<str> = Arc::from(config.topic_prefix.as_str());
-                    push(
-                        "kafka topic creation",
-                        if t.iter().any(|x| *x.name == *probe) {
-                            Ok(format!("topic {probe} exists"))
-                        } else if !config.include_schema_changes {
-                            Ok("not exercised (include.schema.changes=false; topics are created on first use)".into())
-                        } else {
-                            sink.topic(&probe)
-                                .await
-                                .map(|_| format!("created topic {probe}"))
-                                .map_err(|e| format!("{e}; the connector creates a topic per table: grant CreateTopic on {probe}* (MSK IAM: kafka-cluster:CreateTopic)"))
-                        },
-                    );
+                        Err(format!("no answer within {:?}", config.kafka_timeout)),
+                    ),
                 }
-                Ok(Err(e)) => push("kafka", Err(format!("{brokers} ({how}): {e}"))),
-                Err(_) => push(
-                    "kafka",
-                    Err(format!("no answer within {:?}", config.kafka_timeout)),
-                ),
             }
+            Err(e) => push("kafka", Err(e.to_string())),
         }
-        Err(e) => push("kafka", Err(e.to_string())),
     }
     match crate::offsets::AnyStore::open(config).await {
         Ok(store) => match store.load().await {

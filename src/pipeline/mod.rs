@@ -60,11 +60,12 @@ pub use options::{PollOptions, PollStatus, PollSummary, LEASE_TTL};
 pub(crate) use plan::queue;
 pub(crate) use streamer::Streamer;
 
+use crate::config::SinkType;
 use crate::config::{Config, SnapshotMode};
 use crate::encode::{EncoderOptions, EventEncoder};
 use crate::error::{Error, Result};
 use crate::offsets::{new_owner_id, Acquire, Lease, OffsetStore};
-use crate::sink::{KafkaSettings, KafkaSink, Sink};
+use crate::sink::{AnySink, KafkaSettings, KafkaSink, Sink, StdoutSink};
 use crate::source::{Database, MySqlDatabase};
 
 /// The streaming loop alone: reads `source` from `start` to its end,
@@ -108,15 +109,20 @@ pub async fn poll_once_with_stop<O: OffsetStore>(
     opts.stop = stop;
     let mut db = MySqlDatabase::new(config);
     let hard_deadline = opts.hard_deadline;
-    let connect_sink = move || {
-        // Connecting (and each produce request) waits at most what is left
-        // of the poll, not kafka.request.timeout.ms from now: a dead broker
-        // must not hold the poll past its deadline.
-        let mut settings = KafkaSettings::from(config);
-        settings.timeout = settings
-            .timeout
-            .min(hard_deadline.saturating_duration_since(Instant::now()));
-        KafkaSink::connect(settings)
+    let connect_sink = move || async move {
+        match config.sink {
+            SinkType::Stdout => Ok(AnySink::Stdout(StdoutSink::stdout(config.partitions))),
+            SinkType::Kafka => {
+                // Connecting (and each produce request) waits at most what
+                // is left of the poll, not kafka.request.timeout.ms from now:
+                // a dead broker must not hold the poll past its deadline.
+                let mut settings = KafkaSettings::from(config);
+                settings.timeout = settings
+                    .timeout
+                    .min(hard_deadline.saturating_duration_since(Instant::now()));
+                KafkaSink::connect(settings).await.map(AnySink::Kafka)
+            }
+        }
     };
     poll(config, &mut db, connect_sink, store, &opts).await
 }

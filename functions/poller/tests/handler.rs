@@ -70,7 +70,10 @@ async fn lambda_offsets_actions_get_set_and_reset() {
     let err = poller::handle_invocation(&config, json!({"action": "offsets-set"}), deadline)
         .await
         .unwrap_err();
-    assert!(!err.is_retryable() && err.to_string().contains("\"to\""), "{err}");
+    assert!(
+        !err.is_retryable() && err.to_string().contains("\"to\""),
+        "{err}"
+    );
     let reset = poller::handle_invocation(&config, json!({"action": "offsets-reset"}), deadline)
         .await
         .unwrap();
