@@ -210,7 +210,7 @@ pub enum Error {
 
     // ---- Either, decided by the cause: a server error code, the SDK error type. ----
     /// MySQL could not be reached or refused us.
-    #[error("cannot connect to MySQL at {server}: {source}; check database.hostname, database.port, database.user and database.password, and that the server is reachable")]
+    #[error("cannot connect to MySQL at {server}: {}", connect_problem(source))]
     Connect {
         server: String,
         #[source]
@@ -315,6 +315,28 @@ impl Error {
     }
 }
 
+/// Why a connection failed, in words, and what to check: the driver's
+/// I/O errors print their kind twice ("Input/output error: Input/output
+/// error: Connection refused"), so the underlying OS error is named here.
+fn connect_problem(e: &mysql_async::Error) -> String {
+    use std::io::ErrorKind;
+    let io = match e {
+        mysql_async::Error::Io(mysql_async::IoError::Io(io)) => Some(io),
+        _ => None,
+    };
+    match io.map(|io| (io.kind(), io)) {
+        Some((ErrorKind::ConnectionRefused, _)) => "connection refused: nothing listens there; check database.hostname and database.port, and that the server runs".into(),
+        Some((ErrorKind::TimedOut, _)) => "no answer (timed out); check database.hostname, and that a firewall or security group lets this host reach the port".into(),
+        Some((_, io)) if io.to_string().contains("lookup address") => format!("{io}; check database.hostname"),
+        Some((_, io)) => format!("{io}; check database.hostname and database.port, and that the server is reachable"),
+        None => match e {
+            mysql_async::Error::Server(s) if s.code == 1045 => format!("{}; check database.user and database.password (or the IAM token's user)", s.message),
+            mysql_async::Error::Server(s) => format!("{} (error {}); check database.user and its grants", s.message, s.code),
+            other => format!("{other}; check database.hostname, database.port, database.user and database.password, and that the server is reachable"),
+        },
+    }
+}
+
 /// MySQL server error codes that no retry will cure.
 fn is_fatal_server_code(code: u16) -> bool {
     matches!(
@@ -400,5 +422,21 @@ mod tests {
             msg.contains("/nonexistent/bp-connector.json") && msg.contains("--config"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn a_refused_connection_says_so_once_and_what_to_check() {
+        let e = Error::Connect {
+            server: "127.0.0.1:1".into(),
+            source: mysql_async::Error::Io(mysql_async::IoError::Io(std::io::Error::from(
+                std::io::ErrorKind::ConnectionRefused,
+            ))),
+        };
+        let msg = e.to_string();
+        assert_eq!(
+            msg,
+            "cannot connect to MySQL at 127.0.0.1:1: connection refused: nothing listens there; check database.hostname and database.port, and that the server runs"
+        );
+        assert!(e.is_retryable());
     }
 }

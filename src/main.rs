@@ -118,8 +118,13 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             let msg = binlog_poller::platform::secrets::redact(&e.to_string());
-            tracing::error!(error = %msg, retryable = e.is_retryable(), "failed");
-            eprintln!("error: {msg}");
+            // Once: a structured line for log pipelines, or the message for a
+            // person at a terminal.
+            if telemetry::json_logs() {
+                tracing::error!(error = %msg, retryable = e.is_retryable(), "failed");
+            } else {
+                eprintln!("error: {msg}");
+            }
             ExitCode::from(e.exit_code() as u8)
         }
     }
@@ -221,7 +226,16 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             let config = Config::load_file(&config).await?;
             let store = AnyStore::open(&config).await?;
             store.init().await?;
-            println!("offset store ready: {}", store.describe());
+            let state = store.load().await?;
+            println!(
+                "offset store ready: {} ({})",
+                store.describe(),
+                if state.and_then(|s| s.checkpoint).is_some() {
+                    "has a checkpoint"
+                } else {
+                    "no checkpoint yet"
+                }
+            );
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -45,8 +45,16 @@ impl Config {
         text: &str,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<(Result<Self, ConfigProblems>, Recorded), ConfigProblems> {
-        let root: Json = serde_json::from_str(text)
-            .map_err(|e| ConfigProblems(vec![format!("config is not valid JSON: {e}")]))?;
+        let root: Json = serde_json::from_str(text).map_err(|e| {
+            ConfigProblems(vec![match super::reader::comment_line(text) {
+                // Debezium's documentation (and many registrations copied
+                // from it) annotate JSON with comments, which JSON has not.
+                Some(line) => format!(
+                    "config is not valid JSON: line {line} has a // or /* comment, which JSON does not allow; remove the comments ({e})"
+                ),
+                None => format!("config is not valid JSON: {e}"),
+            }])
+        })?;
         let Json::Object(mut root) = root else {
             return Err(ConfigProblems(vec![
                 "config must be a JSON object {\"name\": ..., \"config\": {...}}".into(),

@@ -85,6 +85,13 @@ impl FileStore {
         Ok(out)
     }
 
+    /// Creates the offsets file (with no connector in it) if it is missing;
+    /// reads it otherwise, so a corrupt one is reported now.
+    pub fn create(&self) -> Result<()> {
+        let missing = !self.path.exists();
+        self.with_state(|_| ((), missing))
+    }
+
     fn write_atomically(&self, all: &BTreeMap<String, StoredState>) -> Result<()> {
         let tmp = self.path.with_extension("tmp");
         let bytes = serde_json::to_vec_pretty(all)
@@ -214,6 +221,22 @@ mod tests {
             "names the file and the fix: {msg}"
         );
         assert!(std::error::Error::source(&e).is_some());
+        // `init` checks the file too, rather than saying it is ready.
+        assert!(matches!(
+            store.create(),
+            Err(Error::CorruptCheckpoint { .. })
+        ));
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn init_creates_a_missing_file() {
+        let dir = std::env::temp_dir().join(format!("bp-file-init-{}", std::process::id()));
+        let path = dir.join("sub").join("offsets.json");
+        let _ = fs::remove_dir_all(&dir);
+        FileStore::new(&path, "conn").create().unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap().trim(), "{}");
+        FileStore::new(&path, "conn").create().unwrap();
         let _ = fs::remove_dir_all(&dir);
     }
 }

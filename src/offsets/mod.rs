@@ -345,11 +345,12 @@ impl AnyStore {
         })
     }
 
-    /// Creates the backing table or file (`binlog-poller init`).
+    /// Creates the backing table or file (`binlog-poller init`), or checks
+    /// the one that is there (a corrupt offsets file is an error).
     pub async fn init(&self) -> Result<()> {
         match self {
             AnyStore::DynamoDb(s) => s.create_table().await,
-            AnyStore::File(_) => Ok(()),
+            AnyStore::File(s) => s.create(),
         }
     }
 }

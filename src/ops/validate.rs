@@ -185,7 +185,11 @@ pub async fn validate(config: &Config) -> Vec<Check> {
                     Ok(Ok(t)) => {
                         push(
                             "kafka",
-                            Ok(format!("{brokers} ({how}; {} topics)", t.len())),
+                            Ok(format!(
+                                "{brokers} ({how}; {} topic{})",
+                                t.len(),
+                                if t.len() == 1 { "" } else { "s" }
+                            )),
                         );
                         // The schema change topic is one the connector creates
                         // anyway, so creating it proves the right without

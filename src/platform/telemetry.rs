@@ -16,9 +16,7 @@ use tracing_subscriber::EnvFilter;
 pub fn init() {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,rskafka=error"));
-    let json = std::env::var("BINLOG_POLLER_LOG_FORMAT")
-        .map(|v| v.eq_ignore_ascii_case("json"))
-        .unwrap_or_else(|_| std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some());
+    let json = json_logs();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -31,6 +29,14 @@ pub fn init() {
     } else {
         builder.with_ansi(false).init();
     }
+}
+
+/// Whether logs are JSON lines: `BINLOG_POLLER_LOG_FORMAT=json`, and by
+/// default inside Lambda (CloudWatch Logs Insights reads the fields).
+pub fn json_logs() -> bool {
+    std::env::var("BINLOG_POLLER_LOG_FORMAT")
+        .map(|v| v.eq_ignore_ascii_case("json"))
+        .unwrap_or_else(|_| std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some())
 }
 
 /// Peak resident set size of this process in KiB (`VmHWM` in
