@@ -245,7 +245,7 @@ where
     for w in info.check(config.include_query)? {
         tracing::warn!(server = %info.server, "{w}");
     }
-    let start = bounded(
+    let mut start = bounded(
         opts,
         "planning the poll (binlog files, tables to snapshot)",
         Box::pin(plan::plan_start(config, lease, &info, db)),
@@ -278,6 +278,9 @@ where
         } else {
             Vec::new()
         };
+    if let Some(state) = start.snapshot.as_mut() {
+        estimate_rows(db, state, opts).await;
+    }
     db.end_planning().await;
     let mut sink = connect_sink().await?;
     let mut encoder = EventEncoder::new(EncoderOptions::from(config));
@@ -326,5 +329,45 @@ pub(super) async fn bounded<T>(
             what: what.into(),
             limit,
         }),
+    }
+}
+
+/// Fills the estimated row counts of queued snapshot tables that have
+/// none, for progress reports. Best effort: a failure costs the estimate,
+/// never the poll.
+async fn estimate_rows<D: Database>(
+    db: &mut D,
+    state: &mut crate::model::SnapshotState,
+    opts: &PollOptions,
+) {
+    let missing: Vec<(String, String)> = state
+        .tables
+        .iter()
+        .filter(|t| t.estimated_rows.is_none())
+        .map(|t| (t.db.clone(), t.table.clone()))
+        .collect();
+    if missing.is_empty() {
+        return;
+    }
+    match bounded(
+        opts,
+        "estimating the snapshot's table sizes",
+        db.row_estimates(&missing),
+    )
+    .await
+    {
+        Ok(found) => {
+            for t in &mut state.tables {
+                if t.estimated_rows.is_none() {
+                    t.estimated_rows = found
+                        .iter()
+                        .find(|((d, n), _)| *d == t.db && *n == t.table)
+                        .map(|(_, rows)| *rows);
+                }
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot estimate the snapshot's table sizes; progress shows rows read only")
+        }
     }
 }

@@ -69,6 +69,8 @@ pub mod metrics {
     pub const INVOCATION_DURATION: &str = "InvocationDurationMs";
     /// Rows read by snapshot chunks.
     pub const SNAPSHOT_ROWS: &str = "SnapshotRows";
+    /// Estimated snapshot rows still to read (0 without a snapshot).
+    pub const SNAPSHOT_ROWS_REMAINING: &str = "SnapshotRowsRemaining";
     /// Longest table lock a snapshot chunk held.
     pub const LOCK_HOLD_MAX: &str = "LockHoldMaxMs";
     /// 1 per poll that finished (the "no successful poll" alarm watches it).
@@ -104,6 +106,21 @@ pub fn emf_line(connector: &str, values: &[(&str, &str, Option<f64>)], now_ms: u
         root.insert(n.into(), serde_json::json!(v));
     }
     serde_json::Value::Object(root).to_string()
+}
+
+/// Writes one EMF line of `values`, stamped now, to `out` (stdout for the
+/// Lambda runtime and container log drivers). A metric that cannot be
+/// written is not worth failing the poll over.
+pub fn emit_metrics(
+    out: &mut impl std::io::Write,
+    connector: &str,
+    values: &[(&str, &str, Option<f64>)],
+) {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis();
+    let _ = writeln!(out, "{}", emf_line(connector, values, now_ms));
 }
 
 #[cfg(test)]

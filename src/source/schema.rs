@@ -312,6 +312,37 @@ pub async fn list_tables(conn: &mut Conn, server: &str) -> Result<Vec<(String, S
     .map_err(qerr(server, "listing tables"))
 }
 
+/// `TABLE_ROWS` of `tables` from `information_schema.TABLES`, asked per
+/// schema (one query for all of them).
+pub async fn row_estimates(
+    conn: &mut Conn,
+    server: &str,
+    tables: &[(String, String)],
+) -> Result<Vec<((String, String), u64)>> {
+    let mut schemas: Vec<&str> = tables.iter().map(|(d, _)| d.as_str()).collect();
+    schemas.sort_unstable();
+    schemas.dedup();
+    if schemas.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_ROWS FROM information_schema.TABLES \
+         WHERE TABLE_SCHEMA IN ({})",
+        vec!["?"; schemas.len()].join(",")
+    );
+    let rows: Vec<(String, String, Option<u64>)> = conn
+        .exec(sql, schemas)
+        .await
+        .map_err(qerr(server, "estimating table sizes"))?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(d, t, n)| {
+            let key = (d, t);
+            (tables.contains(&key)).then_some((key, n?))
+        })
+        .collect())
+}
+
 /// `FLOAT(M,D)`, which Debezium's DDL parser types as a DOUBLE (a plain
 /// `FLOAT` or `FLOAT(p)` stays a FLOAT).
 fn is_float_with_scale(column_type: &str) -> bool {

@@ -260,7 +260,7 @@ impl Function {
                 // failed poll, whatever it asked for: that is what the
                 // alarms count.
                 use telemetry::metrics::FAILED_POLLS;
-                emit_metrics(out, &connector, &[(FAILED_POLLS, "Count", Some(1.0))]);
+                telemetry::emit_metrics(out, &connector, &[(FAILED_POLLS, "Count", Some(1.0))]);
                 log_failure(&connector, &action, &failure, began.elapsed());
                 return Err(failure);
             }
@@ -371,12 +371,12 @@ async fn run_action(
             // Boxed: the poll's state machine is large and deeply nested.
             match Box::pin(poll_once(config, &store, Instant::now() + budget)).await {
                 Ok(summary) => {
-                    emit_metrics(out, &config.name, &summary.metrics());
+                    telemetry::emit_metrics(out, &config.name, &summary.metrics());
                     Ok(serde_json::to_value(summary).unwrap_or(Value::Null))
                 }
                 Err(e) => {
                     use telemetry::metrics::FAILED_POLLS;
-                    emit_metrics(out, &config.name, &[(FAILED_POLLS, "Count", Some(1.0))]);
+                    telemetry::emit_metrics(out, &config.name, &[(FAILED_POLLS, "Count", Some(1.0))]);
                     Err(e)
                 }
             }
@@ -436,22 +436,22 @@ async fn run_action(
     }
 }
 
-/// Prints one EMF line to `out` (stdout, where the Lambda runtime forwards
-/// it to CloudWatch Logs as is).
-fn emit_metrics(out: &mut impl Write, connector: &str, values: &[(&str, &str, Option<f64>)]) {
-    let now_ms = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_millis();
-    // A metric that cannot be written is not worth failing the invocation.
-    let _ = writeln!(out, "{}", telemetry::emf_line(connector, values, now_ms));
-}
-
 /// The one summary line per invocation (Logs Insights:
 /// `filter message = "invocation finished"`).
 fn log_summary(connector: &str, action: &str, result: &Result<Value>, took: Duration) {
     let took_ms = took.as_millis() as u64;
     match result {
+        // Only a poll has poll figures: other actions' lines carry none
+        // rather than zeros that read like an idle poll.
+        Ok(_) if action != "poll" => {
+            tracing::info!(
+                connector,
+                action,
+                outcome = "ok",
+                took_ms,
+                "invocation finished"
+            )
+        }
         Ok(v) => {
             let text = |k: &str| v.get(k).and_then(serde_json::Value::as_str).unwrap_or("");
             let num = |k: &str| v.get(k).and_then(serde_json::Value::as_u64).unwrap_or(0);
