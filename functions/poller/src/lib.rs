@@ -465,6 +465,9 @@ fn log_summary(connector: &str, action: &str, result: &Result<Value>, took: Dura
                 bytes = num("bytes"),
                 lag_seconds = num("lag_seconds"),
                 snapshot_rows = num("snapshot_rows"),
+                snapshot_table = v["snapshot_progress"]["table"].as_str(),
+                snapshot_rows_remaining = v["snapshot_progress"]["rows_remaining"].as_u64(),
+                snapshot_eta_seconds = v["snapshot_progress"]["eta_seconds"].as_u64(),
                 last_position = text("last_position"),
                 "invocation finished"
             )

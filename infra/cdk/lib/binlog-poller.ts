@@ -49,6 +49,7 @@ export const METRICS = {
   replicationLag: 'ReplicationLagSeconds',
   invocationDuration: 'InvocationDurationMs',
   snapshotRows: 'SnapshotRows',
+  snapshotRowsRemaining: 'SnapshotRowsRemaining',
   lockHoldMax: 'LockHoldMaxMs',
   successfulPolls: 'SuccessfulPolls',
   failedPolls: 'FailedPolls',
@@ -56,7 +57,7 @@ export const METRICS = {
 
 /** The Logs Insights query over the one summary line each invocation writes. */
 export const SUMMARY_QUERY = [
-  'fields @timestamp, connector, action, outcome, events, lag_seconds, took_ms, error',
+  'fields @timestamp, connector, action, outcome, events, lag_seconds, snapshot_table, snapshot_rows_remaining, snapshot_eta_seconds, took_ms, error',
   'filter message = "invocation finished"',
   'sort @timestamp desc',
 ].join('\n| ');
@@ -380,7 +381,7 @@ export class BinlogPoller extends Construct {
       new cloudwatch.GraphWidget({ title: 'Invocation duration (ms)', left: [metric(METRICS.invocationDuration, 'Maximum', minute), metric(METRICS.invocationDuration, 'Average', minute)], leftAnnotations: [{ value: timeout * 1000, label: 'timeout' }], width: 8 }),
     );
     dashboard.addWidgets(
-      new cloudwatch.GraphWidget({ title: 'Snapshot rows', left: [metric(METRICS.snapshotRows, 'Sum', minute)], width: 8 }),
+      new cloudwatch.GraphWidget({ title: 'Snapshot rows read, and left', left: [metric(METRICS.snapshotRows, 'Sum', minute)], right: [metric(METRICS.snapshotRowsRemaining, 'Minimum', minute)], width: 8 }),
       new cloudwatch.GraphWidget({ title: 'Longest table lock per poll (ms)', left: [metric(METRICS.lockHoldMax, 'Maximum', minute)], width: 8 }),
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms, width: 8 }),
     );
