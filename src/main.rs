@@ -13,13 +13,19 @@ use binlog_poller::pipeline::poll_once_with_stop;
 use binlog_poller::platform::telemetry;
 use binlog_poller::{Config, Error};
 
-/// Exit codes, logging and the config file, shown under every command's help.
-const FOOTER: &str = "\
+/// Exit codes, logging and the config file, shown under every command's
+/// help (a macro, so `concat!` can put it under the examples too).
+macro_rules! footer {
+    () => {
+        "\
 Exit codes: 0 success (also when another poller holds the lease), 2 a configuration problem,
 1 anything else (server, broker, offset store); every error names the key or server and the fix.
 Logs go to stderr: RUST_LOG filters them (e.g. RUST_LOG=debug, RUST_LOG=binlog_poller=debug),
 BINLOG_POLLER_LOG_FORMAT=json makes them JSON lines. --config may come from
-BINLOG_POLLER_CONFIG_FILE, as for the Lambda function.";
+BINLOG_POLLER_CONFIG_FILE, as for the Lambda function."
+    };
+}
+const FOOTER: &str = footer!();
 
 #[derive(Debug, Parser)]
 #[command(
@@ -37,6 +43,7 @@ BINLOG_POLLER_CONFIG_FILE, as for the Lambda function.";
         "  binlog-poller run --config connector.json --print      # watch changes, no Kafka\n",
         "  binlog-poller run --config connector.json --once       # one poll\n",
         "  binlog-poller offsets get --config connector.json\n\n",
+        footer!()
     )
 )]
 struct Cli {
@@ -78,7 +85,7 @@ enum Command {
         "  binlog-poller run --config connector.json --metrics emf   # CloudWatch EMF lines\n\n",
         "Each poll that published something prints a JSON summary line on stdout (stderr with\n",
         "--print or sink.type=stdout); idle polls log at debug, with a 'still idle' line a minute.\n",
-        "On SIGTERM, run stops reading, publishes what it read, checkpoints and exits.\n"))]
+        "On SIGTERM, run stops reading, publishes what it read, checkpoints and exits.\n", "\n", footer!()))]
     Run {
         #[command(flatten)]
         config: ConfigFile,
@@ -100,7 +107,7 @@ enum Command {
     #[command(after_help = FOOTER, after_long_help = concat!(
         "Examples:\n",
         "  binlog-poller status --config connector.json\n",
-        "  binlog-poller status --config connector.json --format text\n"))]
+        "  binlog-poller status --config connector.json --format text\n", "\n", footer!()))]
     Status {
         #[command(flatten)]
         config: ConfigFile,
@@ -113,7 +120,7 @@ enum Command {
         "Examples:\n",
         "  binlog-poller validate --config connector.json\n\n",
         "Exits 1 when a check fails; each failing line prints the fix (the GRANT, the parameter\n",
-        "group command, the setting).\n"))]
+        "group command, the setting).\n", "\n", footer!()))]
     Validate {
         #[command(flatten)]
         config: ConfigFile,
@@ -121,7 +128,7 @@ enum Command {
     /// Queue an ad-hoc snapshot of tables; the following polls read them chunk by chunk.
     #[command(after_help = FOOTER, after_long_help = concat!(
         "Examples:\n",
-        "  binlog-poller snapshot --config connector.json --tables inventory.customers,inventory.orders\n"))]
+        "  binlog-poller snapshot --config connector.json --tables inventory.customers,inventory.orders\n", "\n", footer!()))]
     Snapshot {
         #[command(flatten)]
         config: ConfigFile,
@@ -132,7 +139,7 @@ enum Command {
     /// Create the offset store (the DynamoDB table, or the offsets file), or check the one there.
     #[command(after_help = FOOTER, after_long_help = concat!(
         "Examples:\n",
-        "  binlog-poller init --config connector.json\n"))]
+        "  binlog-poller init --config connector.json\n", "\n", footer!()))]
     Init {
         #[command(flatten)]
         config: ConfigFile,
@@ -143,7 +150,7 @@ enum Command {
         "  binlog-poller offsets get   --config connector.json\n",
         "  binlog-poller offsets set   --config connector.json --to mysql-bin.000042:1337\n",
         "  binlog-poller offsets set   --config connector.json --to 3e11fa47-71ca-11e1-9e33-c80aa9429562:1-1500\n",
-        "  binlog-poller offsets reset --config connector.json\n"))]
+        "  binlog-poller offsets reset --config connector.json\n", "\n", footer!()))]
     Offsets {
         #[command(subcommand)]
         action: OffsetsAction,

@@ -43,7 +43,10 @@ async fn a_multi_poll_snapshot_reports_its_progress() {
             .expect("a summary line");
         let p = &summary["snapshot_progress"];
         assert_eq!(p["table"], format!("{}.t", c.database), "{summary}");
-        assert_eq!(p["rows"], 300, "three chunks of 100 reach the budget of 250");
+        assert_eq!(
+            p["rows"], 300,
+            "three chunks of 100 reach the budget of 250"
+        );
         let estimate = p["estimated_rows"].as_u64().expect("an estimate");
         assert!((500..=2000).contains(&estimate), "{estimate}");
         assert_eq!(p["tables_left"], 1);
@@ -52,7 +55,10 @@ async fn a_multi_poll_snapshot_reports_its_progress() {
             .iter()
             .find(|l| l.get("_aws").is_some())
             .expect("an EMF line");
-        assert_eq!(emf["SnapshotRowsRemaining"], p["rows_remaining"].as_f64().unwrap());
+        assert_eq!(
+            emf["SnapshotRowsRemaining"],
+            p["rows_remaining"].as_f64().unwrap()
+        );
         let err = String::from_utf8_lossy(&first.stderr);
         assert!(
             err.contains("snapshot progress") && err.contains("estimated_rows"),
