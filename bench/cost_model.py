@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Monthly cost of one connector: binlog-poller on Lambda + DynamoDB (1-minute schedule) next to
 Debezium on MSK Connect, at 10 / 1,000 / 100,000 row changes per second. Prints the markdown
-table the README shows.
+table docs/deploying.md shows (Cost).
 
     bench/cost_model.py --cpu-us-per-event 9.5 --invocation-ms 400
 

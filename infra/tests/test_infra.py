@@ -612,10 +612,10 @@ class Resources(unittest.TestCase):
         listed = re.search(r'for k in \[([^\]]+)\]', monitoring).group(1)
         self.assertEqual(set(re.findall(r'"(\w+)"', listed)), emf)
 
-    def test_summary_query_is_the_readmes(self):
+    def test_summary_query_is_the_operations_docs(self):
         monitoring = (MODULE / "monitoring.tf").read_text()
         query = json.loads(re.search(r'summary_query\s+=\s+("(?:[^"\\]|\\.)*")', monitoring).group(1))
-        self.assertIn(query, (REPO / "README.md").read_text())
+        self.assertIn(query, (REPO / "docs" / "operations.md").read_text())
 
 
 if __name__ == "__main__":

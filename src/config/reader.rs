@@ -101,8 +101,8 @@ pub(super) struct Warning {
 }
 
 /// What a parse saw besides its result: the keys the parser asked for, the
-/// old names it read, and the warnings it logged (for tests and the
-/// README's key list).
+/// old names it read, and the warnings it logged (for tests and
+/// the key list in docs/configuration.md).
 #[derive(Debug, Default)]
 #[cfg_attr(not(test), allow(dead_code))]
 pub(super) struct Recorded {
@@ -124,7 +124,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Records that `old` is an older name of `key` (for the README).
+    /// Records that `old` is an older name of `key` (for docs/configuration.md).
     pub(super) fn old_name(&mut self, old: &str, key: &str) {
         self.old_names.insert(old.to_string(), key.to_string());
     }

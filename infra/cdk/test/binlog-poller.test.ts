@@ -304,12 +304,12 @@ describe('alarms and dashboard', () => {
   });
 });
 
-test('metric names are the ones src/platform/telemetry.rs writes, and the README shows the same query', () => {
+test('metric names are the ones src/platform/telemetry.rs writes, and docs/operations.md shows the same query', () => {
   const telemetry = fs.readFileSync(path.join(REPO, 'src', 'platform', 'telemetry.rs'), 'utf8');
   const consts = [...telemetry.matchAll(/pub const [A-Z_]+: &str = "([^"]+)";/g)].map((m) => m[1]);
   expect([...consts].sort()).toEqual([...Object.values(METRICS)].sort());
-  const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
-  expect(readme).toContain(SUMMARY_QUERY);
+  const operations = fs.readFileSync(path.join(REPO, 'docs', 'operations.md'), 'utf8');
+  expect(operations).toContain(SUMMARY_QUERY);
 });
 
 test('bad props are reported together, before anything is created', () => {
