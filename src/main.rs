@@ -96,7 +96,9 @@ enum Command {
         /// (sink.type=stdout), starting from the stored offsets without moving them.
         #[arg(long)]
         print: bool,
-        /// With --print: store checkpoints as a real run does.
+        /// With --print and a config of sink.type=stdout: store checkpoints, so the next look
+        /// goes on from here (refused for a Kafka connector, whose consumers would miss the
+        /// records).
         #[arg(long, requires = "print")]
         checkpoint: bool,
         /// Metrics after each poll.
@@ -235,6 +237,13 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             metrics,
         } => {
             let mut config = Config::load_file(&config.path).await?;
+            if checkpoint && config.sink == SinkType::Kafka {
+                // Records to stdout with a Kafka connector's offsets moving
+                // on would skip them for the broker's consumers.
+                return Err(Error::Config(binlog_poller::config::ConfigProblems(vec![
+                    "--checkpoint with a Kafka connector's config would move its offsets past records Kafka never receives; use a config with sink.type=stdout and its own offsets, or --print alone".into(),
+                ])));
+            }
             if print {
                 config.sink = SinkType::Stdout;
             }
@@ -302,11 +311,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             match action {
                 OffsetsAction::Get { .. } => {}
                 OffsetsAction::Set { to, force, .. } => {
-                    let target: binlog_poller::source::StartTarget = to.parse().map_err(|e| {
-                        Error::Config(binlog_poller::config::ConfigProblems(vec![format!(
-                            "--to: {e}"
-                        )]))
-                    })?;
+                    let target = binlog_poller::ops::start_target("--to", &to)?;
                     binlog_poller::ops::offsets_set(&config, &store, &target, force).await?;
                 }
                 OffsetsAction::Reset { force, .. } => {

@@ -88,7 +88,7 @@ async fn a_set_position_is_where_the_next_poll_resumes() {
         let (ok, _, err) = offsets(&c, &["set", "--to", &table_map]);
         assert!(!ok);
         assert!(
-            err.contains("is a Table_map event, inside a transaction"),
+            err.contains("is a Table_map event, not the start of a transaction"),
             "{err}"
         );
         // A file the server does not have.

@@ -450,6 +450,17 @@ impl Config {
                 "database.password is set but database.iam.auth=true signs a token instead; remove one of them".into(),
             );
         }
+        // aws-sdk-rds's token generator puts the user into the signed URL
+        // as it is: other characters would sign for another name.
+        if iam_auth.is_some()
+            && !user
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+        {
+            r.problems.push(format!(
+                "database.user {user:?}: with database.iam.auth=true the user name may use letters, digits, '_', '.' and '-' only (the RDS auth token carries it unencoded)"
+            ));
+        }
         let kafka_security = KafkaSecurity::read(&mut r);
         let decimal_mode = r.choice(
             "decimal.handling.mode",

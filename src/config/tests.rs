@@ -426,3 +426,13 @@ fn comments_and_bad_numbers_are_explained_in_words() {
     );
     assert!(!e.contains("u16") && !e.contains("comment"), "{e}");
 }
+
+#[test]
+fn iam_auth_user_names_stay_within_what_the_token_carries() {
+    let text = r#"{"name": "x", "config": {"database.hostname": "db.abc.eu-west-1.rds.amazonaws.com",
+        "database.user": "cdc user", "database.iam.auth": "true", "database.ssl.mode": "verify_identity",
+        "topic.prefix": "p", "kafka.bootstrap.servers": "k:9092", "offset.storage.file.filename": "/tmp/o"}}"#;
+    let e = Config::from_json(text, no_env).unwrap_err().to_string();
+    assert!(e.contains("database.user \"cdc user\""), "{e}");
+    assert!(Config::from_json(&text.replace("cdc user", "cdc_app-1.x"), no_env).is_ok());
+}

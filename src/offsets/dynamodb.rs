@@ -359,15 +359,27 @@ impl OffsetStore for DynamoDbStore {
             .expression_attribute_values(":exp", n(now_ms() + ttl.as_millis() as u64))
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":one", n(1))
-            .return_values(ReturnValue::AllNew)
+            // Only the lease: a take-over must work on a corrupt checkpoint
+            // too (`offsets reset` is how a person clears one).
+            .return_values(ReturnValue::UpdatedNew)
             .send()
             .await
             .map_err(|e| self.sdk_err("take over the lease", e))?;
-        let st = self.parse_item(out.attributes().unwrap_or(&Default::default()))?;
+        let epoch = out
+            .attributes()
+            .and_then(|a| a.get("epoch"))
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| Error::Offsets {
+                store: self.describe(),
+                during: "take over the lease",
+                reason: "the update returned no epoch".into(),
+                source: None,
+            })?;
         Ok(Lease {
             owner: owner.to_string(),
-            epoch: st.epoch,
-            checkpoint: st.checkpoint,
+            epoch,
+            checkpoint: None,
         })
     }
 

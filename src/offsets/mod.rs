@@ -103,7 +103,8 @@ pub trait OffsetStore: Send + Sync {
     fn release(&self, lease: &Lease) -> impl Future<Output = Result<()>> + Send;
     /// Takes the lease for `ttl` whether or not someone holds it: the epoch
     /// moves on, so a holder's next write is refused ([`crate::Error::Fenced`]).
-    /// For an operator's `--force`, never for a poll.
+    /// For an operator's `--force`, never for a poll. The returned lease
+    /// carries no checkpoint (a stored one need not even parse).
     fn take_over(&self, owner: &str, ttl: Duration) -> impl Future<Output = Result<Lease>> + Send;
     /// Removes the checkpoint if `lease` is still ours: the next poll starts
     /// as `snapshot.mode` says for a connector without offsets.
@@ -194,7 +195,7 @@ pub(crate) fn take_over_in(state: &mut Option<StoredState>, owner: &str, ttl: Du
     Lease {
         owner: owner.to_string(),
         epoch: s.epoch,
-        checkpoint: s.checkpoint.clone(),
+        checkpoint: None,
     }
 }
 

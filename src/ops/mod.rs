@@ -9,7 +9,9 @@ mod snapshot;
 mod status;
 mod validate;
 
-pub use offsets::{offsets_get, offsets_reset, offsets_set, LeaseView, OffsetsView, When};
+pub use offsets::{
+    offsets_get, offsets_reset, offsets_set, start_target, LeaseView, OffsetsView, When,
+};
 pub use rds_preflight::rds_checks;
 pub use snapshot::request_snapshot;
 pub use status::{status, Status};

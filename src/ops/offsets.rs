@@ -23,11 +23,11 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::config::Config;
+use crate::config::{Config, SnapshotMode};
 use crate::error::{Error, Result};
 use crate::model::time::zoned_timestamp;
 use crate::model::Checkpoint;
-use crate::offsets::{new_owner_id, now_ms, Acquire, Lease, OffsetStore};
+use crate::offsets::{new_owner_id, now_ms, Acquire, Lease, OffsetStore, StoredState};
 use crate::source::{checkpoint_at, connect, ServerInfo, StartTarget};
 
 /// How long an offsets change holds the lease: far more than it needs,
@@ -85,12 +85,27 @@ pub struct OffsetsView {
 
 /// The stored offsets in human form.
 pub async fn offsets_get<O: OffsetStore>(config: &Config, store: &O) -> Result<OffsetsView> {
-    let state = store.load().await?.unwrap_or_default();
+    Ok(OffsetsView::of(
+        config,
+        store.describe(),
+        store.load().await?,
+    ))
+}
+
+impl OffsetsView {
+    /// The view of `state`, as the store `store` holds it.
+    pub fn of(config: &Config, store: String, state: Option<StoredState>) -> Self {
+        let state = state.unwrap_or_default();
+        view(config, store, &state)
+    }
+}
+
+fn view(config: &Config, store: String, state: &StoredState) -> OffsetsView {
     let cp = state.checkpoint.as_ref();
     let now = now_ms();
-    Ok(OffsetsView {
+    OffsetsView {
         connector: config.name.clone(),
-        store: store.describe(),
+        store,
         position: cp.map(|c| c.resume_position().to_string()),
         gtid_set: cp
             .and_then(|c| c.gtid_set.as_ref())
@@ -116,6 +131,10 @@ pub async fn offsets_get<O: OffsetStore>(config: &Config, store: &O) -> Result<O
             live: state.expires_ms >= now,
         }),
         next_poll: match cp {
+            None if matches!(config.snapshot_mode, SnapshotMode::Never | SnapshotMode::NoData) => format!(
+                "starts as a new connector (snapshot.mode={}): at the server's current end of the log, so changes made before then are not published",
+                config.snapshot_mode.as_str()
+            ),
             None => format!(
                 "starts as a new connector (snapshot.mode={})",
                 config.snapshot_mode.as_str()
@@ -123,14 +142,20 @@ pub async fn offsets_get<O: OffsetStore>(config: &Config, store: &O) -> Result<O
             Some(c) if c.snapshot.is_some() => "goes on with the snapshot in progress".into(),
             Some(_) => "streams from the position".into(),
         },
-    })
+    }
 }
 
 /// Takes the lease for an offsets change; a live one is refused unless
 /// `force`.
 async fn hold<O: OffsetStore>(store: &O, force: bool, during: &'static str) -> Result<Lease> {
     let owner = new_owner_id();
-    match store.acquire(&owner, LEASE_TTL).await? {
+    let acquired = match store.acquire(&owner, LEASE_TTL).await {
+        // No poll can run on a checkpoint that does not parse: clearing or
+        // replacing it is what the person is here to do.
+        Err(Error::CorruptCheckpoint { .. }) => return store.take_over(&owner, LEASE_TTL).await,
+        other => other?,
+    };
+    match acquired {
         Acquire::Acquired(l) => Ok(l),
         Acquire::Held { owner: holder, .. } if force => {
             tracing::warn!(
@@ -152,6 +177,13 @@ async fn hold<O: OffsetStore>(store: &O, force: bool, during: &'static str) -> R
             source: None,
         }),
     }
+}
+
+/// `text` as a start position, named `what` in the problem when it is not
+/// one (`--to`, `"to"`).
+pub fn start_target(what: &str, text: &str) -> Result<StartTarget> {
+    text.parse()
+        .map_err(|e| Error::Config(crate::config::ConfigProblems(vec![format!("{what}: {e}")])))
 }
 
 /// Moves the connector to `target` after checking it on the server.

@@ -12,7 +12,7 @@
 
 use serde::Serialize;
 
-use super::offsets::{offsets_get, OffsetsView};
+use super::offsets::OffsetsView;
 use crate::config::Config;
 use crate::error::Result;
 use crate::model::time::now_us;
@@ -49,12 +49,13 @@ pub struct Status {
 
 /// Reads the checkpoint and compares it with the server's end of the log.
 pub async fn status<O: OffsetStore>(config: &Config, store: &O) -> Result<Status> {
+    // One read: the view and the lag describe the same state.
     let state = store.load().await?;
     let cp = state.as_ref().and_then(|s| s.checkpoint.clone());
     let mut st = Status {
         connector: config.name.clone(),
         store: store.describe(),
-        offsets: offsets_get(config, store).await?,
+        offsets: OffsetsView::of(config, store.describe(), state.clone()),
         snapshot: cp
             .as_ref()
             .and_then(|c| c.snapshot.as_ref())
@@ -72,7 +73,9 @@ pub async fn status<O: OffsetStore>(config: &Config, store: &O) -> Result<Status
                 Ok(info) => {
                     if let Some(cp) = &cp {
                         let at = cp.resume_position();
+                        // A queued snapshot is work left, however idle the log.
                         let caught_up = cp.transaction.is_none()
+                            && cp.snapshot.is_none()
                             && match (&cp.gtid_set, &info.gtid_executed) {
                                 (Some(ours), Some(server)) => ours.contains_set(server),
                                 _ => *at == info.end,

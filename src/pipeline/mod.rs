@@ -349,13 +349,18 @@ async fn estimate_rows<D: Database>(
     if missing.is_empty() {
         return;
     }
-    match bounded(
-        opts,
-        "estimating the snapshot's table sizes",
-        db.row_estimates(&missing),
-    )
-    .await
-    {
+    // A progress figure is not worth much of the poll: a slow catalog
+    // (many tables, MariaDB's information_schema) gets two seconds.
+    let limit = std::time::Duration::from_secs(2)
+        .min(opts.read_deadline.saturating_duration_since(Instant::now()));
+    let found = match tokio::time::timeout(limit, db.row_estimates(&missing)).await {
+        Ok(r) => r,
+        Err(_) => Err(crate::error::Error::Timeout {
+            what: "estimating the snapshot's table sizes".into(),
+            limit,
+        }),
+    };
+    match found {
         Ok(found) => {
             for t in &mut state.tables {
                 if t.estimated_rows.is_none() {

@@ -15,6 +15,8 @@
 //! on [`RdsFacts`] without a network; [`AwsRds`] is the real one, tested
 //! against moto's RDS API.
 
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+
 use crate::error::{Error, Result};
 
 /// Which RDS resource the database is.
@@ -169,11 +171,15 @@ pub async fn writer_endpoint(api: &impl RdsApi, resource: &RdsResource) -> Resul
         RdsResource::Instance(id) => {
             let i = api.instance(id).await?;
             if let Some(cluster) = &i.cluster {
+                // Only the writer has a binlog, and which instance writes
+                // changes on failover: a member must be the writer now, and
+                // the cluster is the name to give.
                 let c = api.cluster(cluster).await?;
-                if c.writer().is_some_and(|w| w.id != i.id) {
+                if c.writer().is_none_or(|w| w.id != i.id) {
                     return Err(Error::Config(crate::error::ConfigProblems(vec![format!(
-                        "rds.instance.identifier: {id:?} is a reader of Aurora cluster {cluster:?}, \
-                         and Aurora readers have no binlog; set rds.cluster.identifier={cluster:?} instead"
+                        "rds.instance.identifier: {id:?} is not the writer of cluster {cluster:?} \
+                         (readers have no binlog, and the writer changes on failover); set \
+                         rds.cluster.identifier={cluster:?} instead"
                     )])));
                 }
             }
@@ -209,35 +215,38 @@ impl AwsRds {
     }
 }
 
-/// Service error codes no retry cures: the resource is not there, the call
-/// is denied, or the request is wrong.
-const FATAL_CODES: &[&str] = &[
-    "DBClusterNotFoundFault",
-    "DBInstanceNotFound",
-    "DBParameterGroupNotFound",
-    "AccessDenied",
-    "AccessDeniedException",
-    "UnauthorizedOperation",
-    "InvalidParameterValue",
-    "InvalidParameterCombination",
-    "InvalidClientTokenId",
-    "UnrecognizedClientException",
+/// Service error codes a later attempt may get past: throttling and the
+/// service's own trouble.
+const RETRYABLE_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "ServiceUnavailable",
+    "InternalFailure",
+    "InternalError",
 ];
 
-fn api_error<E, R>(
+fn api_error<E>(
     call: &'static str,
     resource: String,
-    e: aws_sdk_rds::error::SdkError<E, R>,
+    e: aws_sdk_rds::error::SdkError<E, HttpResponse>,
 ) -> Error
 where
     E: aws_sdk_rds::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
 {
     let code = e
         .as_service_error()
         .and_then(|s| s.code())
         .map(str::to_string);
-    let retryable = !code.as_deref().is_some_and(|c| FATAL_CODES.contains(&c));
+    // Fail closed: only what heals by itself is retried (throttling, the
+    // service's own faults, timeouts and network errors).
+    let status = e.raw_response().map(|r| r.status().as_u16());
+    let retryable = match code.as_deref() {
+        None => status.is_none_or(|s| s >= 500),
+        Some(c) if RETRYABLE_CODES.contains(&c) => true,
+        Some(_) => status.is_some_and(|s| s >= 500),
+    };
     let hint = match code.as_deref() {
         Some("DBClusterNotFoundFault" | "DBInstanceNotFound" | "DBParameterGroupNotFound") => {
             "check the identifier and the region (rds.region, else AWS_REGION)".to_string()
@@ -245,7 +254,8 @@ where
         Some(c) if c.starts_with("AccessDenied") || c == "UnauthorizedOperation" => format!(
             "allow the function's role rds:{call} on it (the CDK construct and the Terraform module grant it)"
         ),
-        _ => "the call is retried at the next poll".to_string(),
+        _ if retryable => "the call is retried at the next poll".to_string(),
+        _ => "check the AWS credentials and the region; nothing is retried until then".to_string(),
     };
     Error::RdsApi {
         call,

@@ -9,7 +9,10 @@
 //! one Kafka's Java producer would pick for a topic of
 //! `topic.creation.default.partitions` partitions. A send is acknowledged
 //! once the lines are written and stdout is flushed, so checkpoints follow
-//! the same rule as with Kafka: only what was written.
+//! the same rule as with Kafka: only what was written. Written means handed
+//! to the pipe or file, not synced to disk: this sink is for looking at
+//! events (and for the CLI only: the Lambda function refuses it), and a
+//! reader that stops reading stalls the poll with it.
 
 use std::io::Write;
 

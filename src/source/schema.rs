@@ -312,34 +312,32 @@ pub async fn list_tables(conn: &mut Conn, server: &str) -> Result<Vec<(String, S
     .map_err(qerr(server, "listing tables"))
 }
 
-/// `TABLE_ROWS` of `tables` from `information_schema.TABLES`, asked per
-/// schema (one query for all of them).
+/// `TABLE_ROWS` of `tables` from `information_schema.TABLES`, in one query
+/// naming exactly those tables.
 pub async fn row_estimates(
     conn: &mut Conn,
     server: &str,
     tables: &[(String, String)],
 ) -> Result<Vec<((String, String), u64)>> {
-    let mut schemas: Vec<&str> = tables.iter().map(|(d, _)| d.as_str()).collect();
-    schemas.sort_unstable();
-    schemas.dedup();
-    if schemas.is_empty() {
+    if tables.is_empty() {
         return Ok(Vec::new());
     }
     let sql = format!(
         "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_ROWS FROM information_schema.TABLES \
-         WHERE TABLE_SCHEMA IN ({})",
-        vec!["?"; schemas.len()].join(",")
+         WHERE (TABLE_SCHEMA, TABLE_NAME) IN ({})",
+        vec!["(?, ?)"; tables.len()].join(",")
     );
+    let params: Vec<&str> = tables
+        .iter()
+        .flat_map(|(d, t)| [d.as_str(), t.as_str()])
+        .collect();
     let rows: Vec<(String, String, Option<u64>)> = conn
-        .exec(sql, schemas)
+        .exec(sql, params)
         .await
         .map_err(qerr(server, "estimating table sizes"))?;
     Ok(rows
         .into_iter()
-        .filter_map(|(d, t, n)| {
-            let key = (d, t);
-            (tables.contains(&key)).then_some((key, n?))
-        })
+        .filter_map(|(d, t, n)| Some(((d, t), n?)))
         .collect())
 }
 

@@ -69,8 +69,11 @@ impl FromStr for StartTarget {
     }
 }
 
-/// Binlog events a transaction (or a file) starts with: a dump may begin
-/// at them. Everything else sits inside a transaction.
+/// Binlog events a dump may begin at: a transaction's first event (its GTID
+/// event: MySQL 5.7+ writes one, anonymous without GTIDs, before every
+/// transaction, and MariaDB 10+ a GTID event) or the events that open a
+/// file. A `Query` is not among them: `BEGIN` comes after the GTID event,
+/// and `SAVEPOINT` or `XA END` sit inside a transaction.
 const BOUNDARY_EVENTS: &[&str] = &[
     "Gtid",
     "Gtid_tagged",
@@ -81,8 +84,11 @@ const BOUNDARY_EVENTS: &[&str] = &[
     "Binlog_checkpoint",
     "Rotate",
     "Stop",
-    "Query",
 ];
+
+/// `ER_ERROR_WHEN_EXECUTING_COMMAND`: what `SHOW BINLOG EVENTS` answers
+/// for an offset that is not an event start ("Wrong offset or I/O error").
+const WRONG_OFFSET: u16 = 1220;
 
 /// The checkpoint that starts at `target`, or why it cannot (the problem
 /// and what to give instead).
@@ -115,7 +121,10 @@ pub async fn checkpoint_at(
                 .await
                 .map_err(qerr(server, "reading gtid_purged"))?
                 .unwrap_or_default();
-            let purged: GtidSet = purged.parse().unwrap_or_default();
+            let purged: GtidSet = purged.parse().map_err(|e| crate::error::Error::Decode {
+                position: format!("gtid_purged {purged:?}"),
+                reason: format!("not understood: {e}"),
+            })?;
             if !set.contains_set(&purged) {
                 return Ok(Err(format!(
                     "the server purged transactions the set does not include (gtid_purged is {purged}); start from a set that includes it, or reset the offsets to snapshot again"
@@ -134,6 +143,11 @@ pub async fn checkpoint_at(
             )))
         }
         StartTarget::Position(p) => {
+            if p.pos < 4 {
+                return Ok(Err(format!(
+                    "{p}: positions start at 4, after the file's magic number"
+                )));
+            }
             if !logs.contains(&p.file) {
                 return Ok(Err(format!(
                     "{} is not on the server (it has {}); it was purged or never existed",
@@ -153,7 +167,7 @@ pub async fn checkpoint_at(
             let sql = format!("SHOW BINLOG EVENTS IN '{}' FROM {} LIMIT 1", p.file, p.pos);
             let row: Option<Row> = match conn.query_first(&sql).await {
                 Ok(r) => r,
-                Err(mysql_async::Error::Server(e)) => {
+                Err(mysql_async::Error::Server(e)) if e.code == WRONG_OFFSET => {
                     return Ok(Err(format!(
                         "{p} is not the start of an event ({}); take a position from SHOW BINLOG EVENTS IN '{}'",
                         e.message, p.file
@@ -161,18 +175,80 @@ pub async fn checkpoint_at(
                 }
                 Err(e) => return Err(qerr(server, "reading the binlog event at the position")(e)),
             };
-            let Some(mut row) = row else {
-                // The end of the file: a dump there waits for the next event.
-                return Ok(Ok(Checkpoint::at(p.clone(), None)));
-            };
-            let kind: String = row.take("Event_type").unwrap_or_default();
-            if !BOUNDARY_EVENTS.contains(&kind.as_str()) {
-                return Ok(Err(format!(
-                    "{p} is a {kind} event, inside a transaction; give the position of the transaction's first event (its GTID event, or BEGIN), from SHOW BINLOG EVENTS IN '{}'",
-                    p.file
-                )));
+            // No row: the end of the file, where a dump waits for the next event.
+            if let Some(mut row) = row {
+                let kind: String = row.take("Event_type").unwrap_or_default();
+                if !BOUNDARY_EVENTS.contains(&kind.as_str()) {
+                    return Ok(Err(format!(
+                        "{p} is a {kind} event, not the start of a transaction; give the position of the transaction's GTID event, from SHOW BINLOG EVENTS IN '{}'",
+                        p.file
+                    )));
+                }
             }
-            Ok(Ok(Checkpoint::at(p.clone(), None)))
+            // With GTIDs the connector resumes by GTID set (which survives a
+            // failover to another server): the set at that position goes
+            // with it.
+            let gtids = match info.gtid_executed {
+                Some(_) => Some(gtid_set_at(conn, server, p).await?),
+                None => None,
+            };
+            Ok(Ok(Checkpoint::at(p.clone(), gtids)))
+        }
+    }
+}
+
+/// The executed GTID set at `p`: the file's `Previous_gtids` and every GTID
+/// event before `p`, read a page of events at a time.
+async fn gtid_set_at(conn: &mut Conn, server: &str, p: &BinlogPosition) -> Result<GtidSet> {
+    const PAGE: usize = 1000;
+    let mut set = GtidSet::default();
+    let mut from = 4u64;
+    loop {
+        let sql = format!(
+            "SHOW BINLOG EVENTS IN '{}' FROM {from} LIMIT {PAGE}",
+            p.file
+        );
+        let rows: Vec<Row> = conn
+            .query(sql)
+            .await
+            .map_err(qerr(server, "reading the GTIDs before the position"))?;
+        let n = rows.len();
+        for mut row in rows {
+            let pos: u64 = row.take("Pos").unwrap_or_default();
+            if pos >= p.pos {
+                return Ok(set);
+            }
+            let kind: String = row.take("Event_type").unwrap_or_default();
+            let info: String = row.take("Info").unwrap_or_default();
+            match kind.as_str() {
+                "Previous_gtids" => {
+                    set = info.parse().map_err(|e| crate::error::Error::Decode {
+                        position: format!("{}:{pos}", p.file),
+                        reason: format!("Previous_gtids {info:?} not understood: {e}"),
+                    })?;
+                }
+                "Gtid" | "Gtid_tagged" => {
+                    // SET @@SESSION.GTID_NEXT= 'uuid[:tag]:n'
+                    let gtid = info.split('\'').nth(1).unwrap_or_default();
+                    match gtid
+                        .rsplit_once(':')
+                        .and_then(|(sid, n)| Some((sid, n.parse().ok()?)))
+                    {
+                        Some((sid, n)) => set.add(sid, n),
+                        None => {
+                            return Err(crate::error::Error::Decode {
+                                position: format!("{}:{pos}", p.file),
+                                reason: format!("GTID event {info:?} not understood"),
+                            })
+                        }
+                    }
+                }
+                _ => {}
+            }
+            from = row.take("End_log_pos").unwrap_or(from);
+        }
+        if n < PAGE {
+            return Ok(set);
         }
     }
 }

@@ -57,16 +57,30 @@ pub const DEFAULT_DEADLINE_MARGIN: Duration = Duration::from_secs(5);
 /// `BINLOG_POLLER_CONFIG_FILE` (a path in the deployment package).
 /// `${secretsmanager:...}` references are resolved here, once per cold start.
 pub async fn load_config() -> Result<Config> {
-    if let Ok(text) = std::env::var("BINLOG_POLLER_CONFIG") {
-        return Config::load(&text).await;
+    let config = if let Ok(text) = std::env::var("BINLOG_POLLER_CONFIG") {
+        Config::load(&text).await?
+    } else if let Ok(path) = std::env::var("BINLOG_POLLER_CONFIG_FILE") {
+        Config::load_file(&path).await?
+    } else {
+        return Err(Error::Config(ConfigProblems(vec![
+            "set BINLOG_POLLER_CONFIG (the connector JSON) or BINLOG_POLLER_CONFIG_FILE (its path)"
+                .into(),
+        ])));
+    };
+    check_for_lambda(&config)?;
+    Ok(config)
+}
+
+/// What a config may not ask of the Lambda function: `sink.type=stdout`
+/// would write row values into CloudWatch Logs and move the offsets past
+/// events no broker received.
+pub fn check_for_lambda(config: &Config) -> Result<()> {
+    if config.sink == binlog_poller::config::SinkType::Stdout {
+        return Err(Error::Config(ConfigProblems(vec![
+            "sink.type=stdout is for the CLI: in Lambda stdout is CloudWatch Logs, which would receive row values, and the offsets would move past events no broker received; remove sink.type (Kafka is the default)".into(),
+        ])));
     }
-    if let Ok(path) = std::env::var("BINLOG_POLLER_CONFIG_FILE") {
-        return Config::load_file(&path).await;
-    }
-    Err(Error::Config(ConfigProblems(vec![
-        "set BINLOG_POLLER_CONFIG (the connector JSON) or BINLOG_POLLER_CONFIG_FILE (its path)"
-            .into(),
-    ])))
+    Ok(())
 }
 
 /// A failed invocation as Lambda sees it: `Retryable` errors (broker or
@@ -412,23 +426,33 @@ async fn run_action(
             Ok(serde_json::json!({"connector": config.name, "ok": ok, "checks": checks}))
         }
         "offsets-get" | "offsets-set" | "offsets-reset" => {
-            let store = AnyStore::open(config).await?;
             let force = payload.get("force").and_then(Value::as_bool).unwrap_or(false);
-            if action == "offsets-set" {
-                let Some(to) = payload.get("to").and_then(Value::as_str) else {
-                    return Err(Error::Config(ConfigProblems(vec![
-                        "offsets-set needs \"to\": a GTID set (uuid:1-100) or \"FILE:POS\"".into(),
-                    ])));
-                };
-                let target: binlog_poller::source::StartTarget = to
-                    .parse()
-                    .map_err(|e| Error::Config(ConfigProblems(vec![format!("to: {e}")])))?;
-                binlog_poller::ops::offsets_set(config, &store, &target, force).await?;
-            } else if action == "offsets-reset" {
-                binlog_poller::ops::offsets_reset(&store, force).await?;
-            }
-            let view = binlog_poller::ops::offsets_get(config, &store).await?;
-            Ok(serde_json::to_value(view).unwrap_or(Value::Null))
+            let work = async {
+                let store = AnyStore::open(config).await?;
+                if action == "offsets-set" {
+                    let Some(to) = payload.get("to").and_then(Value::as_str) else {
+                        return Err(Error::Config(ConfigProblems(vec![
+                            "offsets-set needs \"to\": a GTID set (uuid:1-100) or \"FILE:POS\"".into(),
+                        ])));
+                    };
+                    let target = binlog_poller::ops::start_target("to", to)?;
+                    binlog_poller::ops::offsets_set(config, &store, &target, force).await?;
+                } else if action == "offsets-reset" {
+                    binlog_poller::ops::offsets_reset(&store, force).await?;
+                }
+                let view = binlog_poller::ops::offsets_get(config, &store).await?;
+                Ok(serde_json::to_value(view).unwrap_or(Value::Null))
+            };
+            // Bounded by the invocation: a server that does not answer
+            // fails the action before Lambda kills it.
+            tokio::time::timeout(budget, work)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(Error::Timeout {
+                        what: format!("the {action} action"),
+                        limit: budget,
+                    })
+                })
         }
         other => Err(Error::Config(ConfigProblems(vec![format!(
             "unknown action {other:?}; one of \"poll\", \"snapshot\", \"status\", \"validate\", \"offsets-get\", \"offsets-set\", \"offsets-reset\" (or a scheduled event)"

@@ -79,3 +79,15 @@ async fn lambda_offsets_actions_get_set_and_reset() {
         .unwrap();
     assert_eq!(reset["position"], serde_json::Value::Null);
 }
+
+#[test]
+fn the_stdout_sink_is_refused_in_lambda() {
+    let text = r#"{"name": "x", "config": {"database.hostname": "h", "database.user": "u",
+        "topic.prefix": "p", "sink.type": "stdout", "offset.storage": "dynamodb"}}"#;
+    let config = binlog_poller::Config::from_json(text, |_| None).unwrap();
+    let err = poller::check_for_lambda(&config).unwrap_err();
+    assert!(
+        !err.is_retryable() && err.to_string().contains("CloudWatch Logs"),
+        "{err}"
+    );
+}
