@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Monthly cost of one connector: binlog-poller on Lambda + DynamoDB (1-minute schedule) next to
 Debezium on MSK Connect, at 10 / 1,000 / 100,000 row changes per second. Prints the markdown
-table the README shows.
+table docs/deploying.md shows (Cost).
 
     bench/cost_model.py --cpu-us-per-event 9.5 --invocation-ms 400
 
@@ -17,6 +17,8 @@ CloudWatch, from the pricing pages as last published; check the AWS Pricing Calc
 budgeting. Free tiers are left out: they are per account, not per connector.
 """
 import argparse
+import re
+from pathlib import Path
 
 HOURS_PER_MONTH = 730
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
@@ -31,7 +33,12 @@ CLOUDWATCH_LOGS_GB = 0.50  # ingestion
 MSK_CONNECT_MCU_HOUR = 0.11  # 1 MCU = 1 vCPU + 4 GiB
 
 GB_PER_CPU_SECOND = 1.769  # Lambda: one full vCPU at 1,769 MB
-EMF_METRICS = 9  # src/platform/telemetry.rs metrics, one Connector dimension
+# The metrics src/platform/telemetry.rs declares (one Connector dimension), counted there so the
+# model follows the code.
+EMF_METRICS = len(
+    set(re.findall(r'pub const (\w+): &str', (Path(__file__).resolve().parent.parent / "src/platform/telemetry.rs").read_text()))
+    - {"NAMESPACE", "DIMENSION"}
+)
 ALARMS = 4
 LOG_BYTES_PER_INVOCATION = 1500  # summary line, EMF line, Lambda's START/END/REPORT lines
 # Per invocation: read the checkpoint (one strongly consistent read), take the lease,

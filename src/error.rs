@@ -96,7 +96,7 @@ pub enum Error {
     },
 
     /// The stored resume point is no longer on the server.
-    #[error("the stored binlog position {position} is no longer available on {server} (purged); raise binlog retention (on RDS: CALL mysql.rds_set_configuration('binlog retention hours', 168)) and re-snapshot with snapshot.mode=when_needed, or reset the connector's offset")]
+    #[error("the stored binlog position {position} is no longer available on {server} (purged); raise binlog retention (on RDS: CALL mysql.rds_set_configuration('binlog retention hours', 168)) and re-snapshot: snapshot.mode=when_needed does it by itself; otherwise run `binlog-poller offsets reset` (Lambda: {{\"action\": \"offsets-reset\"}}) and the next poll starts as snapshot.mode says")]
     PositionPurged { server: String, position: String },
 
     /// A binlog event could not be decoded.
@@ -210,7 +210,7 @@ pub enum Error {
 
     // ---- Either, decided by the cause: a server error code, the SDK error type. ----
     /// MySQL could not be reached or refused us.
-    #[error("cannot connect to MySQL at {server}: {source}; check database.hostname, database.port, database.user and database.password, and that the server is reachable")]
+    #[error("cannot connect to MySQL at {server}: {}", connect_problem(source))]
     Connect {
         server: String,
         #[source]
@@ -254,6 +254,25 @@ pub enum Error {
         #[source]
         source: Option<BoxError>,
     },
+
+    /// An RDS API call (endpoint discovery, the preflight) failed.
+    #[error("RDS {call} for {resource} failed: {reason}; {hint}")]
+    RdsApi {
+        /// The API operation.
+        call: &'static str,
+        /// What it asked about (`cluster "x"`, `parameter group "y"`).
+        resource: String,
+        /// The service's error code and message, or the cause chain.
+        reason: String,
+        /// What to do about it.
+        hint: String,
+        /// Throttling, timeouts and network errors heal; a missing resource
+        /// or a denied call does not.
+        retryable: bool,
+        /// The SDK's error.
+        #[source]
+        source: Option<BoxError>,
+    },
 }
 
 impl Error {
@@ -281,7 +300,9 @@ impl Error {
                 // will not heal by themselves; I/O and driver errors may.
                 !matches!(source, mysql_async::Error::Server(e) if is_fatal_server_code(e.code))
             }
-            Error::Secret { retryable, .. } | Error::IamToken { retryable, .. } => *retryable,
+            Error::Secret { retryable, .. }
+            | Error::IamToken { retryable, .. }
+            | Error::RdsApi { retryable, .. } => *retryable,
         }
     }
 
@@ -291,6 +312,28 @@ impl Error {
             Error::Config(_) | Error::ConfigFile { .. } => 2,
             _ => 1,
         }
+    }
+}
+
+/// Why a connection failed, in words, and what to check: the driver's
+/// I/O errors print their kind twice ("Input/output error: Input/output
+/// error: Connection refused"), so the underlying OS error is named here.
+fn connect_problem(e: &mysql_async::Error) -> String {
+    use std::io::ErrorKind;
+    let io = match e {
+        mysql_async::Error::Io(mysql_async::IoError::Io(io)) => Some(io),
+        _ => None,
+    };
+    match io.map(|io| (io.kind(), io)) {
+        Some((ErrorKind::ConnectionRefused, _)) => "connection refused: nothing listens there; check database.hostname and database.port, and that the server runs".into(),
+        Some((ErrorKind::TimedOut, _)) => "no answer (timed out); check database.hostname, and that a firewall or security group lets this host reach the port".into(),
+        Some((_, io)) if io.to_string().contains("lookup address") => format!("{io}; check database.hostname"),
+        Some((_, io)) => format!("{io}; check database.hostname and database.port, and that the server is reachable"),
+        None => match e {
+            mysql_async::Error::Server(s) if s.code == 1045 => format!("{}; check database.user and database.password (or the IAM token's user)", s.message),
+            mysql_async::Error::Server(s) => format!("{} (error {}); check database.user and its grants", s.message, s.code),
+            other => format!("{other}; check database.hostname, database.port, database.user and database.password, and that the server is reachable"),
+        },
     }
 }
 
@@ -379,5 +422,21 @@ mod tests {
             msg.contains("/nonexistent/bp-connector.json") && msg.contains("--config"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn a_refused_connection_says_so_once_and_what_to_check() {
+        let e = Error::Connect {
+            server: "127.0.0.1:1".into(),
+            source: mysql_async::Error::Io(mysql_async::IoError::Io(std::io::Error::from(
+                std::io::ErrorKind::ConnectionRefused,
+            ))),
+        };
+        let msg = e.to_string();
+        assert_eq!(
+            msg,
+            "cannot connect to MySQL at 127.0.0.1:1: connection refused: nothing listens there; check database.hostname and database.port, and that the server runs"
+        );
+        assert!(e.is_retryable());
     }
 }

@@ -10,7 +10,7 @@
 //! blanked before comparing. Each scenario runs one Debezium engine and one binlog-poller
 //! connector with the same settings and topic prefix; the test prints `N/M records
 //! identical` per scenario and fails on any difference not listed in [`DELIBERATE`] (the
-//! README's list of deliberate differences).
+//! list of deliberate differences in docs/event-format.md).
 
 mod common;
 
@@ -66,11 +66,11 @@ const SCENARIOS: &[Scenario] = &[
     },
 ];
 
-/// Differences kept on purpose, each listed with its reason in the README
+/// Differences kept on purpose, each listed with its reason in docs/event-format.md
 /// ("Differences from Debezium"). A record that differs only in places some
 /// rule covers counts as deliberate; any other difference fails the test.
 struct Deliberate {
-    /// The README's name for it.
+    /// Its name in docs/event-format.md.
     name: &'static str,
     /// Whether a difference at `path` (JSON path of the key or value, e.g.
     /// `value.schema.fields[after].fields[f].default`) of a record of `topic`
@@ -267,6 +267,7 @@ fn our_connector(
         name: prefix.clone(),
         dir: dir.join(format!("ours-{}", sc.name)),
         settings: Vec::new(),
+        removed: Vec::new(),
         kafka: services.kafka().to_string(),
     };
     std::fs::create_dir_all(&c.dir).unwrap();

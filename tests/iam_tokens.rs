@@ -2,8 +2,10 @@
 //! signers (botocore's `generate_db_auth_token` and
 //! `aws-msk-iam-sasl-signer-python`) for the same fixed clock and
 //! credentials: every query parameter, the signature included, must agree.
-//! (The unit tests in `src/aws.rs` also hold the RDS token to the published
-//! vector of aws-sdk-rust's generator.)
+//! The RDS token comes from aws-sdk-rds's `AuthTokenGenerator`; this holds
+//! what we hand it (credentials, region, clock) to botocore's answer. (The
+//! unit tests in `src/platform/aws.rs` also hold it to the published vector
+//! of aws-sdk-rust's generator.)
 
 mod common;
 
@@ -81,8 +83,8 @@ fn decode(v: &str) -> String {
     String::from_utf8(out).expect("utf-8")
 }
 
-#[test]
-fn tokens_match_the_aws_reference_signers() {
+#[tokio::test]
+async fn tokens_match_the_aws_reference_signers() {
     let Some(s) = Services::get() else { return };
     let text = common::run_ok(
         Command::new(s.python()).args(["-c", PYTHON, &NOW.to_string()]),
@@ -102,6 +104,7 @@ fn tokens_match_the_aws_reference_signers() {
         "cdc_user",
         now,
     )
+    .await
     .expect("sign");
     let (our_path, our_params) = split(&ours);
     let (want_path, want_params) = split(want_rds);

@@ -7,7 +7,8 @@
 //! flags as in `scripts/dev-services.sh`, plus `log_bin_compress=ON` and
 //! `log_bin_compress_min_len=10` so every rows event is compressed) on a free
 //! port with its data in a scratch directory, killed when the test ends. The
-//! broker is the shared one.
+//! broker is the shared one. A second private MariaDB runs without a
+//! binlog, for what `validate` says of that.
 
 mod common;
 
@@ -18,9 +19,20 @@ use common::*;
 use mysql_async::prelude::Queryable;
 use serde_json::{json, Value};
 
-/// A private MariaDB with binlog compression on, or `None` (test skipped)
-/// when the binaries are missing and services are not required.
-fn private_mariadb(name: &str) -> Option<(Procs, Db)> {
+/// Flags of a private MariaDB with binlog compression on.
+const COMPRESSED: &[&str] = &[
+    "--log-bin=mariadb-bin",
+    "--binlog-format=ROW",
+    "--binlog-row-image=FULL",
+    "--binlog-row-metadata=FULL",
+    "--binlog-annotate-row-events=ON",
+    "--log-bin-compress=ON",
+    "--log-bin-compress-min-len=10",
+];
+
+/// A private MariaDB started with `flags`, or `None` (test skipped) when
+/// the binaries are missing and services are not required.
+fn private_mariadb(name: &str, flags: &[&str]) -> Option<(Procs, Db)> {
     let required = std::env::var("BP_REQUIRE_SERVICES").is_ok_and(|v| v == "1");
     if Command::new("mariadbd").arg("--version").output().is_err() {
         assert!(
@@ -53,16 +65,10 @@ fn private_mariadb(name: &str) -> Option<(Procs, Db)> {
         .args([
             "--bind-address=127.0.0.1",
             "--server-id=1",
-            "--log-bin=mariadb-bin",
-            "--binlog-format=ROW",
-            "--binlog-row-image=FULL",
-            "--binlog-row-metadata=FULL",
-            "--binlog-annotate-row-events=ON",
             "--skip-name-resolve",
             "--innodb-buffer-pool-size=64M",
-            "--log-bin-compress=ON",
-            "--log-bin-compress-min-len=10",
         ])
+        .args(flags)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -97,7 +103,7 @@ fn whoami() -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mariadb_compressed_binlog_streams_every_change() {
     let Some(s) = Services::get() else { return };
-    let Some((_server, db)) = private_mariadb("mariadb_compressed") else {
+    let Some((_server, db)) = private_mariadb("mariadb_compressed", COMPRESSED) else {
         return;
     };
     let c = Connector::new(&s, &db, "mcomp").await;
@@ -176,4 +182,27 @@ async fn mariadb_compressed_binlog_streams_every_change() {
     // The update carries the row before it too.
     let update = recs.iter().find(|r| r.op() == Some("u")).unwrap();
     assert_eq!(update.payload().unwrap()["before"]["name"], json!("two"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mariadb_without_binlog_is_named_as_such() {
+    let Some(s) = Services::get() else { return };
+    let Some((_server, db)) = private_mariadb("mariadb_no_binlog", &[]) else {
+        return;
+    };
+    let c = Connector::new(&s, &db, "nobinlog").await;
+    let out = c.cli(&["validate"], &[]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    for check in ["binlog settings", "binlog retention"] {
+        let line = text
+            .lines()
+            .find(|l| l[5..].starts_with(check))
+            .unwrap_or_else(|| panic!("no {check} line: {text}"));
+        assert!(
+            line.starts_with("FAIL") && line.contains("binary logging is off"),
+            "{line}"
+        );
+    }
+    assert!(!text.contains("SHOW BINARY LOG STATUS"), "{text}");
 }

@@ -262,6 +262,12 @@ async fn adhoc_snapshot_runs_while_other_tables_stream(s: &Services, db: &Db) {
     c.sql(&format!("INSERT INTO a VALUES {}", values.join(",")))
         .await;
     c.poll().await; // starts streaming after the rows of a (snapshot.mode=never)
+                    // A table that is not there is refused up front, not skipped polls later.
+    let typo = format!("{}.aa", c.database);
+    let out = c.cli(&["snapshot", "--tables", &typo], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("{typo}: no such table")), "{err}");
     let out = c.cli(&["snapshot", "--tables", &format!("{}.a", c.database)], &[]);
     assert_ok(&out);
     assert!(String::from_utf8_lossy(&out.stdout).contains("snapshot_queued"));

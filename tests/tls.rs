@@ -93,7 +93,7 @@ async fn mysql_tls_modes_verify_the_server_and_fail_clearly() {
         // verify_ca with the right CA connects. (It should also accept a
         // name the certificate lacks, but mysql_async 0.37 recognises the
         // name error by a text rustls 0.23 no longer prints, so it checks
-        // the name too: stricter, never weaker; see the README.)
+        // the name too: stricter, never weaker; see docs/operations.md, MySQL over TLS.)
         poll_result(&start.clone().with("database.ssl.mode", "verify_ca"))
             .await
             .expect("verify_ca with the signing CA connects");

@@ -3,7 +3,8 @@
 # function (arm64, in the database's VPC, reserved concurrency 1, no async retries), an
 # EventBridge Scheduler schedule invoking {"action": "poll"}, the DynamoDB offsets table
 # (on-demand, point-in-time recovery, deletion protection, no TTL), the log group, alarms
-# and a dashboard (monitoring.tf), and a least-privilege role.
+# and a dashboard (monitoring.tf), and a least-privilege role (with read-only RDS Describe*
+# calls on the one cluster or instance when the config names it by rds.*.identifier).
 
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
@@ -22,6 +23,15 @@ locals {
   config_json = jsonencode({ name = var.connector_name, config = merge(var.connector_config, { "offset.storage" = "dynamodb", "offset.storage.dynamodb.table" = aws_dynamodb_table.offsets.name }) })
   # arn:aws:kafka:R:A:cluster/NAME/UUID -> arn:aws:kafka:R:A:topic/NAME/UUID/<topic>
   msk_topic_base = var.msk_cluster_arn == null ? "" : replace(var.msk_cluster_arn, ":cluster/", ":topic/")
+  # RDS keeps identifiers and group names in lower case (so do its ARNs) while its API accepts
+  # any case: "MyCluster" must match too. The ARNs are in the region the function calls the
+  # RDS API in.
+  rds_cluster  = lower(lookup(var.connector_config, "rds.cluster.identifier", ""))
+  rds_instance = lower(lookup(var.connector_config, "rds.instance.identifier", ""))
+  rds_arn      = "arn:${local.partition}:rds:${coalesce(lookup(var.connector_config, "rds.region", ""), local.region)}:${local.account}"
+  # The group's name is only known at run time (the cluster or instance reports it), hence
+  # every group of the account and region unless rds_parameter_group_names narrows it.
+  rds_parameter_groups = length(var.rds_parameter_group_names) > 0 ? [for g in var.rds_parameter_group_names : lower(g)] : ["*"]
 }
 
 # ---------------------------------------------------------------- offsets
@@ -121,6 +131,48 @@ data "aws_iam_policy_document" "function" {
     }
   }
 
+  # RDS: resource types per the Service Authorization Reference for Amazon RDS
+  # (DescribeDBClusters acts on cluster, DescribeDBInstances on db, DescribeDBClusterParameters
+  # on cluster-pg, DescribeDBParameters on pg); a statement for each. A variable validation
+  # keeps the two identifiers from being set together.
+  #
+  # A cluster: its member list (writer and readers) comes from DescribeDBClusters itself, so
+  # no DescribeDBInstances and no grant on any instance.
+  dynamic "statement" {
+    for_each = local.rds_cluster == "" ? [] : [1]
+    content {
+      actions   = ["rds:DescribeDBClusters"]
+      resources = ["${local.rds_arn}:cluster:${local.rds_cluster}"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.rds_cluster == "" ? [] : [1]
+    content {
+      actions   = ["rds:DescribeDBClusterParameters"]
+      resources = [for g in local.rds_parameter_groups : "${local.rds_arn}:cluster-pg:${g}"]
+    }
+  }
+
+  # An instance of its own. A cluster's instance is named by rds.cluster.identifier: the
+  # function would describe its cluster too, which the deploy cannot name, and a failover
+  # makes that instance a reader, which has no binlog.
+  dynamic "statement" {
+    for_each = local.rds_instance == "" ? [] : [1]
+    content {
+      actions   = ["rds:DescribeDBInstances"]
+      resources = ["${local.rds_arn}:db:${local.rds_instance}"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.rds_instance == "" ? [] : [1]
+    content {
+      actions   = ["rds:DescribeDBParameters"]
+      resources = [for g in local.rds_parameter_groups : "${local.rds_arn}:pg:${g}"]
+    }
+  }
+
   # <prefix> (schema changes), <prefix>.<db>.<table> (rows), <prefix>.transaction and the
   # heartbeat topic: nothing else is described, created or written.
   dynamic "statement" {
@@ -188,6 +240,10 @@ resource "aws_lambda_function" "this" {
     precondition {
       condition     = !local.msk_iam || var.msk_cluster_arn != null
       error_message = "kafka.sasl.mechanism is AWS_MSK_IAM: set msk_cluster_arn so the function may reach its topics."
+    }
+    precondition {
+      condition     = length(var.rds_parameter_group_names) == 0 || local.rds_cluster != "" || local.rds_instance != ""
+      error_message = "rds_parameter_group_names is set but connector_config sets neither rds.cluster.identifier nor rds.instance.identifier: nothing reads parameter groups."
     }
     precondition {
       condition     = var.deadline_margin_ms < var.timeout_seconds * 1000

@@ -6,7 +6,7 @@ locals {
   metrics_namespace = "BinlogPoller"
   connector_dims    = { Connector = var.connector_name }
   alarm_actions     = var.alarm_topic_arn == null ? [] : [var.alarm_topic_arn]
-  summary_query     = "fields @timestamp, connector, action, outcome, events, lag_seconds, took_ms, error\n| filter message = \"invocation finished\"\n| sort @timestamp desc"
+  summary_query     = "fields @timestamp, connector, action, outcome, events, lag_seconds, snapshot_table, snapshot_rows_remaining, snapshot_eta_seconds, took_ms, error\n| filter message = \"invocation finished\"\n| sort @timestamp desc"
 }
 
 # Failed and throttled invocations: the same alarm on two of Lambda's own metrics.
@@ -65,7 +65,7 @@ resource "aws_cloudwatch_metric_alarm" "stalled" {
 }
 
 locals {
-  emf = { for k in ["EventsPublished", "BytesPublished", "Batches", "ReplicationLagSeconds", "InvocationDurationMs", "SnapshotRows", "LockHoldMaxMs", "SuccessfulPolls", "FailedPolls"] :
+  emf = { for k in ["EventsPublished", "BytesPublished", "Batches", "ReplicationLagSeconds", "InvocationDurationMs", "SnapshotRows", "SnapshotRowsRemaining", "LockHoldMaxMs", "SuccessfulPolls", "FailedPolls"] :
   k => [local.metrics_namespace, k, "Connector", var.connector_name] }
   lambda_metric = { for k in ["Errors", "Throttles"] : k => ["AWS/Lambda", k, "FunctionName", aws_lambda_function.this.function_name] }
   graph = { region = local.region, view = "timeSeries", stacked = false, period = 60 }
@@ -81,7 +81,7 @@ resource "aws_cloudwatch_dashboard" "this" {
       { type = "metric", x = 0, y = 6, width = 8, height = 6, properties = merge(local.graph, { title = "Bytes published", metrics = [concat(local.emf.BytesPublished, [{ stat = "Sum" }])] }) },
       { type = "metric", x = 8, y = 6, width = 8, height = 6, properties = merge(local.graph, { title = "Polls", period = 300, metrics = [concat(local.emf.SuccessfulPolls, [{ stat = "Sum" }]), concat(local.emf.FailedPolls, [{ stat = "Sum" }]), concat(local.lambda_metric.Errors, [{ stat = "Sum", yAxis = "right" }]), concat(local.lambda_metric.Throttles, [{ stat = "Sum", yAxis = "right" }])] }) },
       { type = "metric", x = 16, y = 6, width = 8, height = 6, properties = merge(local.graph, { title = "Invocation duration (ms)", metrics = [concat(local.emf.InvocationDurationMs, [{ stat = "Maximum" }]), concat(local.emf.InvocationDurationMs, [{ stat = "Average" }])], annotations = { horizontal = [{ value = var.timeout_seconds * 1000, label = "timeout" }] } }) },
-      { type = "metric", x = 0, y = 12, width = 8, height = 6, properties = merge(local.graph, { title = "Snapshot rows", metrics = [concat(local.emf.SnapshotRows, [{ stat = "Sum" }])] }) },
+      { type = "metric", x = 0, y = 12, width = 8, height = 6, properties = merge(local.graph, { title = "Snapshot rows read, and left", metrics = [concat(local.emf.SnapshotRows, [{ stat = "Sum" }]), concat(local.emf.SnapshotRowsRemaining, [{ stat = "Minimum", yAxis = "right" }])] }) },
       { type = "metric", x = 8, y = 12, width = 8, height = 6, properties = merge(local.graph, { title = "Longest table lock per poll (ms)", metrics = [concat(local.emf.LockHoldMaxMs, [{ stat = "Maximum" }])] }) },
       { type = "alarm", x = 16, y = 12, width = 8, height = 6, properties = { title = "Alarms", alarms = concat([for a in aws_cloudwatch_metric_alarm.lambda : a.arn], [aws_cloudwatch_metric_alarm.lag.arn, aws_cloudwatch_metric_alarm.stalled.arn]) } },
       { type = "log", x = 0, y = 18, width = 24, height = 6, properties = { title = "Invocations (summary lines)", region = local.region, view = "table", query = "SOURCE '${aws_cloudwatch_log_group.this.name}' | ${local.summary_query}" } },

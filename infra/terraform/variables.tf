@@ -12,11 +12,23 @@ variable "connector_name" {
 }
 
 variable "connector_config" {
-  description = "The connector's `config` map, as in a Debezium registration JSON. Must set topic.prefix. Secrets go in as $${secretsmanager:ARN#key} references, never as values. The module adds offset.storage=dynamodb and the table name."
+  description = "The connector's `config` map, as in a Debezium registration JSON. Must set topic.prefix, and database.hostname or one of rds.cluster.identifier / rds.instance.identifier (the function then looks the writer endpoint up with the RDS API, in rds.region if set, and the module grants those read-only calls on that cluster or instance). Secrets go in as $${secretsmanager:ARN#key} references, never as values. The module adds offset.storage=dynamodb and the table name."
   type        = map(string)
   validation {
     condition     = contains(keys(var.connector_config), "topic.prefix")
     error_message = "connector_config must set topic.prefix."
+  }
+  validation {
+    condition     = anytrue([for k in ["database.hostname", "rds.cluster.identifier", "rds.instance.identifier"] : lookup(var.connector_config, k, "") != ""])
+    error_message = "connector_config must set database.hostname or rds.cluster.identifier / rds.instance.identifier."
+  }
+  validation {
+    condition     = lookup(var.connector_config, "rds.cluster.identifier", "") == "" || lookup(var.connector_config, "rds.instance.identifier", "") == ""
+    error_message = "connector_config must not set both rds.cluster.identifier and rds.instance.identifier: the database is a cluster or an instance."
+  }
+  validation {
+    condition     = lookup(var.connector_config, "rds.region", "") == "" || lookup(var.connector_config, "rds.cluster.identifier", "") != "" || lookup(var.connector_config, "rds.instance.identifier", "") != ""
+    error_message = "rds.region is set without rds.cluster.identifier or rds.instance.identifier."
   }
   validation {
     condition     = length(setintersection(keys(var.connector_config), ["offset.storage", "offset.storage.dynamodb.table", "offset.storage.file.filename"])) == 0
@@ -31,7 +43,7 @@ variable "connector_config" {
 }
 
 variable "subnet_ids" {
-  description = "Subnets the function runs in: private ones that reach MySQL, Kafka and, through endpoints or NAT, DynamoDB, Secrets Manager and CloudWatch."
+  description = "Subnets the function runs in: private ones that reach MySQL, Kafka and, through endpoints or NAT, DynamoDB, Secrets Manager, CloudWatch and (with an rds.*.identifier) the RDS API."
   type        = list(string)
 }
 
@@ -118,6 +130,12 @@ variable "db_resource_id" {
   description = "The database's resource id (db-... for an instance, cluster-... for Aurora), for rds-db:connect when the config sets database.iam.auth=true (null: password login)."
   type        = string
   default     = null
+}
+
+variable "rds_parameter_group_names" {
+  description = "Names of the parameter groups the function may read with an rds.*.identifier: DB cluster parameter groups with rds.cluster.identifier, DB parameter groups with rds.instance.identifier ([]: any of that account and region; the function learns the group's name from the RDS API at run time, so the deploy cannot know it)."
+  type        = list(string)
+  default     = []
 }
 
 variable "msk_cluster_arn" {

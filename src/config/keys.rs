@@ -2,7 +2,7 @@
 //! and Kafka Connect keys that a registration JSON carries, each either
 //! ignored here with the reason (logged at warn when set) or refused with
 //! why and what to use instead. Every other key is read by `parse`, or is
-//! unknown. The README's list of handled keys is generated from these
+//! unknown. The list of handled keys in docs/configuration.md is generated from these
 //! tables and the keys the parser reads (`tests::readme_key_list`).
 
 /// Which keys an entry covers.
@@ -64,7 +64,7 @@ impl Keys {
         }
     }
 
-    /// How the README names the keys.
+    /// How docs/configuration.md names the keys.
     #[cfg(test)]
     pub(super) fn display(self) -> String {
         match self {
@@ -76,7 +76,7 @@ impl Keys {
         }
     }
 
-    /// Sort key for the README: a key, its family's own keys, then the
+    /// Sort key for docs/configuration.md: a key, its family's own keys, then the
     /// family's other keys.
     #[cfg(test)]
     pub(super) fn sort_key(self) -> String {
@@ -252,7 +252,7 @@ impl Refused {
                 .any(|a| a.eq_ignore_ascii_case(value.trim()))
     }
 
-    /// How the README states the handling.
+    /// How docs/configuration.md states the handling.
     #[cfg(test)]
     pub(super) fn handling(&self) -> String {
         if self.accept.is_empty() {
@@ -274,7 +274,7 @@ impl Refused {
 }
 
 /// Keys with a parameter inside their name, read by pattern: how the
-/// README names them.
+/// docs/configuration.md names them.
 #[cfg(test)]
 pub(super) const PARAMETERIZED: &[&str] = &[
     "column.mask.hash.<algorithm>.with.salt.<salt>",

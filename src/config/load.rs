@@ -27,6 +27,7 @@ impl Config {
         crate::platform::secrets::install(&redactor);
         let mut config = Self::from_json(&resolved, env)?;
         config.redactor = redactor;
+        config.discover_endpoint().await?;
         Ok(config)
     }
 
@@ -36,7 +37,9 @@ impl Config {
     pub async fn load(text: &str) -> Result<Self, crate::Error> {
         let env = |k: &str| std::env::var(k).ok();
         if !crate::platform::secrets::has_references(text) {
-            return Ok(Self::from_json(text, env)?);
+            let mut config = Self::from_json(text, env)?;
+            config.discover_endpoint().await?;
+            return Ok(config);
         }
         let source = crate::platform::secrets::AwsSecrets::connect().await?;
         Self::load_with(text, env, &source).await
@@ -45,6 +48,38 @@ impl Config {
     /// [`Config::load`] of a file.
     pub async fn load_file(path: &str) -> Result<Self, crate::Error> {
         Self::load(&read_config_file(path)?).await
+    }
+
+    /// With `rds.*` and no `database.hostname`: the writer endpoint and
+    /// port from the RDS API (see [`crate::platform::rds`]). Run at every
+    /// load, so each cold start follows a renamed endpoint or a restore.
+    pub async fn discover_endpoint(&mut self) -> Result<(), crate::Error> {
+        let Some(rds) = self.rds.as_mut().filter(|_| self.hostname.is_empty()) else {
+            return Ok(());
+        };
+        let api = crate::platform::rds::AwsRds::connect(rds.region.as_deref()).await?;
+        self.discover_endpoint_with(&api).await
+    }
+
+    /// [`Config::discover_endpoint`] asking `api`.
+    pub async fn discover_endpoint_with(
+        &mut self,
+        api: &impl crate::platform::rds::RdsApi,
+    ) -> Result<(), crate::Error> {
+        let Some(rds) = self.rds.as_mut().filter(|_| self.hostname.is_empty()) else {
+            return Ok(());
+        };
+        let endpoint = crate::platform::rds::writer_endpoint(api, &rds.resource).await?;
+        tracing::info!(
+            resource = %rds.resource,
+            endpoint = %endpoint.host,
+            port = endpoint.port,
+            "found the writer endpoint with the rds api"
+        );
+        rds.discovered = true;
+        self.hostname = endpoint.host;
+        self.port = endpoint.port;
+        Ok(())
     }
 
     /// `host:port` of the database, for messages.

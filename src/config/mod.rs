@@ -79,6 +79,19 @@ pub enum SnapshotMode {
 }
 
 impl SnapshotMode {
+    /// Debezium's (current) name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Initial => "initial",
+            Self::InitialOnly => "initial_only",
+            Self::WhenNeeded => "when_needed",
+            Self::NoData => "no_data",
+            Self::Recovery => "recovery",
+            Self::Never => "never",
+            Self::Always => "always",
+        }
+    }
+
     fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "initial" => Self::Initial,
@@ -119,6 +132,15 @@ pub enum SnapshotLockingMode {
     None,
 }
 
+/// Where records go (`sink.type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SinkType {
+    /// Kafka, through rskafka.
+    Kafka,
+    /// One JSON line per record on stdout (`kafka.*` keys then optional).
+    Stdout,
+}
+
 /// Kafka record batch compression (`kafka.compression.type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Compression {
@@ -127,6 +149,40 @@ pub enum Compression {
     Snappy,
     Lz4,
     Zstd,
+}
+
+impl Compression {
+    /// Every codec, in the order `kafka.compression.type` lists them.
+    pub const ALL: [Compression; 5] = [
+        Compression::None,
+        Compression::Gzip,
+        Compression::Snappy,
+        Compression::Lz4,
+        Compression::Zstd,
+    ];
+
+    /// The name `kafka.compression.type` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+            Compression::Snappy => "snappy",
+            Compression::Lz4 => "lz4",
+            Compression::Zstd => "zstd",
+        }
+    }
+
+    /// Whether this build has the codec: each is a cargo feature
+    /// (`compression-<name>`), all on by default.
+    pub fn compiled_in(self) -> bool {
+        match self {
+            Compression::None => true,
+            Compression::Gzip => cfg!(feature = "compression-gzip"),
+            Compression::Snappy => cfg!(feature = "compression-snappy"),
+            Compression::Lz4 => cfg!(feature = "compression-lz4"),
+            Compression::Zstd => cfg!(feature = "compression-zstd"),
+        }
+    }
 }
 
 /// `database.ssl.mode`, Debezium's names and MySQL's `--ssl-mode` meanings.
@@ -163,6 +219,20 @@ pub struct IamAuth {
     /// `database.iam.region`; default from the RDS host name, else the AWS
     /// chain's region.
     pub region: Option<String>,
+}
+
+/// The RDS resource behind the database (`rds.cluster.identifier` or
+/// `rds.instance.identifier`, with `rds.region`): the preflight reads its
+/// settings from the RDS API, and without `database.hostname` its writer
+/// endpoint is looked up at each cold start ([`Config::load`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RdsTarget {
+    pub resource: crate::platform::rds::RdsResource,
+    /// `rds.region`; default the AWS chain's (`AWS_REGION`).
+    pub region: Option<String>,
+    /// Whether `hostname` and `port` came from the RDS API rather than
+    /// the config.
+    pub discovered: bool,
 }
 
 /// `event.processing.failure.handling.mode`: what a value that cannot be
@@ -250,6 +320,10 @@ pub struct Config {
     pub key_replace_null_with_default: bool,
     /// `kafka.bootstrap.servers`: `host:port` list.
     pub kafka_bootstrap: Vec<String>,
+    /// `sink.type`: `kafka` (default) or `stdout`, one JSON line per record
+    /// `{"topic","partition","key","value"}`, for a look at the events
+    /// without a broker (Debezium Server's `debezium.sink.type`).
+    pub sink: SinkType,
     /// `kafka.compression.type`; default none (the broker may recompress).
     pub compression: Compression,
     /// `kafka.request.timeout.ms`; default 30 s, Kafka's producer default.
@@ -327,6 +401,10 @@ pub struct Config {
     /// not an RDS endpoint name (default: from the host name, else
     /// `AWS_REGION`).
     pub iam_auth: Option<IamAuth>,
+    /// `rds.cluster.identifier` / `rds.instance.identifier` / `rds.region`;
+    /// default none (a MySQL server that is not RDS, or RDS named only by
+    /// its endpoint: the preflight then checks SQL alone).
+    pub rds: Option<RdsTarget>,
     /// Kafka transport security and authentication.
     pub kafka_security: KafkaSecurity,
     /// `decimal.handling.mode`; default `precise`, Debezium's (exact).

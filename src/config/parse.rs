@@ -45,8 +45,16 @@ impl Config {
         text: &str,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<(Result<Self, ConfigProblems>, Recorded), ConfigProblems> {
-        let root: Json = serde_json::from_str(text)
-            .map_err(|e| ConfigProblems(vec![format!("config is not valid JSON: {e}")]))?;
+        let root: Json = serde_json::from_str(text).map_err(|e| {
+            ConfigProblems(vec![match super::reader::comment_line(text) {
+                // Debezium's documentation (and many registrations copied
+                // from it) annotate JSON with comments, which JSON has not.
+                Some(line) => format!(
+                    "config is not valid JSON: line {line} has a // or /* comment, which JSON does not allow; remove the comments ({e})"
+                ),
+                None => format!("config is not valid JSON: {e}"),
+            }])
+        })?;
         let Json::Object(mut root) = root else {
             return Err(ConfigProblems(vec![
                 "config must be a JSON object {\"name\": ..., \"config\": {...}}".into(),
@@ -148,7 +156,25 @@ impl Config {
             }
         }
 
-        let hostname = r.required("database.hostname");
+        let rds = rds_target(&mut r);
+        let hostname = match (&rds, r.opt_str("database.hostname")) {
+            (_, Some(h)) => h,
+            // Looked up from the RDS API by Config::load.
+            (Some(_), None) => {
+                if r.opt_str("database.port").is_some() {
+                    r.problems.push(
+                        "database.port is set but database.hostname is not: the endpoint and its port come from the RDS API (rds.*); remove database.port, or set both".into(),
+                    );
+                }
+                String::new()
+            }
+            (None, None) => {
+                r.problems.push(
+                    "database.hostname: required (or rds.cluster.identifier / rds.instance.identifier, to look the writer endpoint up with the RDS API)".into(),
+                );
+                String::new()
+            }
+        };
         let port = r.parse_or("database.port", 3306u16);
         let user = r.required("database.user");
         let password = Secret::new(r.opt_str("database.password").unwrap_or_default());
@@ -219,8 +245,22 @@ impl Config {
             r.bool_or("value.converter.replace.null.with.default", true);
         let key_replace_null_with_default =
             r.bool_or("key.converter.replace.null.with.default", true);
-        let kafka_bootstrap: Vec<String> = r
-            .required("kafka.bootstrap.servers")
+        let sink = match r.opt_str("sink.type").as_deref() {
+            None | Some("kafka") => SinkType::Kafka,
+            Some("stdout") => SinkType::Stdout,
+            Some(other) => {
+                r.problems.push(format!(
+                    "sink.type: unknown {other:?}; one of kafka (the default), stdout"
+                ));
+                SinkType::Kafka
+            }
+        };
+        let bootstrap = match sink {
+            SinkType::Kafka => r.required("kafka.bootstrap.servers"),
+            // Records go to stdout: no broker is needed.
+            SinkType::Stdout => r.opt_str("kafka.bootstrap.servers").unwrap_or_default(),
+        };
+        let kafka_bootstrap: Vec<String> = bootstrap
             .split(',')
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
@@ -234,18 +274,27 @@ impl Config {
                     .push(format!("kafka.bootstrap.servers: {b:?} is not host:port"));
             }
         }
-        let compression = match r.opt_str("kafka.compression.type").as_deref() {
-            None | Some("none") => Compression::None,
-            Some("gzip") => Compression::Gzip,
-            Some("snappy") => Compression::Snappy,
-            Some("lz4") => Compression::Lz4,
-            Some("zstd") => Compression::Zstd,
-            Some(other) => {
-                r.problems.push(format!(
-                    "kafka.compression.type: unknown {other:?}; one of none, gzip, snappy, lz4, zstd"
-                ));
-                Compression::None
-            }
+        let compression = match r.opt_str("kafka.compression.type") {
+            None => Compression::None,
+            Some(name) => match Compression::ALL.into_iter().find(|c| c.name() == name) {
+                Some(c) if c.compiled_in() => c,
+                Some(c) => {
+                    r.problems.push(format!(
+                        "kafka.compression.type: this build has no {name} codec (built without the \
+                         compression-{name} cargo feature); rebuild with --features compression-{name}, \
+                         or pick one of {}",
+                        compiled_codecs()
+                    ));
+                    c
+                }
+                None => {
+                    r.problems.push(format!(
+                        "kafka.compression.type: unknown {name:?}; one of {}",
+                        compiled_codecs()
+                    ));
+                    Compression::None
+                }
+            },
         };
         let kafka_timeout = r.millis_or("kafka.request.timeout.ms", 30_000);
         let kafka_max_record_bytes = r.parse_or("kafka.max.request.size", 1_048_576usize);
@@ -400,6 +449,17 @@ impl Config {
             r.problems.push(
                 "database.password is set but database.iam.auth=true signs a token instead; remove one of them".into(),
             );
+        }
+        // aws-sdk-rds's token generator puts the user into the signed URL
+        // as it is: other characters would sign for another name.
+        if iam_auth.is_some()
+            && !user
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+        {
+            r.problems.push(format!(
+                "database.user {user:?}: with database.iam.auth=true the user name may use letters, digits, '_', '.' and '-' only (the RDS auth token carries it unencoded)"
+            ));
         }
         let kafka_security = KafkaSecurity::read(&mut r);
         let decimal_mode = r.choice(
@@ -577,6 +637,7 @@ impl Config {
                 replace_null_with_default,
                 key_replace_null_with_default,
                 kafka_bootstrap,
+                sink,
                 compression,
                 kafka_timeout,
                 kafka_max_record_bytes,
@@ -600,6 +661,7 @@ impl Config {
                 ssl_ca,
                 ssl_client,
                 iam_auth,
+                rds,
                 kafka_security,
                 decimal_mode,
                 bigint_unsigned_mode,
@@ -687,4 +749,46 @@ fn default_server_id(name: &str) -> u32 {
         .bytes()
         .fold(2166136261u32, |h, b| (h ^ b as u32).wrapping_mul(16777619));
     5400 + h % 1000
+}
+
+/// The codecs this build has, for messages.
+fn compiled_codecs() -> String {
+    Compression::ALL
+        .into_iter()
+        .filter(|c| c.compiled_in())
+        .map(Compression::name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `rds.cluster.identifier` / `rds.instance.identifier` / `rds.region`.
+fn rds_target(r: &mut Reader<'_>) -> Option<RdsTarget> {
+    use crate::platform::rds::RdsResource;
+    let cluster = r.opt_str("rds.cluster.identifier");
+    let instance = r.opt_str("rds.instance.identifier");
+    let region = r.opt_str("rds.region");
+    let resource = match (cluster, instance) {
+        (Some(_), Some(_)) => {
+            r.problems.push(
+                "rds.cluster.identifier and rds.instance.identifier are both set; set one: the cluster for Aurora and Multi-AZ clusters, the instance otherwise".into(),
+            );
+            return None;
+        }
+        (Some(c), None) => RdsResource::Cluster(c),
+        (None, Some(i)) => RdsResource::Instance(i),
+        (None, None) => {
+            if region.is_some() {
+                r.problems.push(
+                    "rds.region is set without rds.cluster.identifier or rds.instance.identifier"
+                        .into(),
+                );
+            }
+            return None;
+        }
+    };
+    Some(RdsTarget {
+        resource,
+        region,
+        discovered: false,
+    })
 }

@@ -101,8 +101,8 @@ pub(super) struct Warning {
 }
 
 /// What a parse saw besides its result: the keys the parser asked for, the
-/// old names it read, and the warnings it logged (for tests and the
-/// README's key list).
+/// old names it read, and the warnings it logged (for tests and
+/// the key list in docs/configuration.md).
 #[derive(Debug, Default)]
 #[cfg_attr(not(test), allow(dead_code))]
 pub(super) struct Recorded {
@@ -124,7 +124,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Records that `old` is an older name of `key` (for the README).
+    /// Records that `old` is an older name of `key` (for docs/configuration.md).
     pub(super) fn old_name(&mut self, old: &str, key: &str) {
         self.old_names.insert(old.to_string(), key.to_string());
     }
@@ -238,10 +238,8 @@ impl<'a> Reader<'a> {
         match s.parse() {
             Ok(v) => Some(v),
             Err(_) => {
-                self.problems.push(format!(
-                    "{key}: {s:?} is not a valid {}",
-                    std::any::type_name::<T>()
-                ));
+                self.problems
+                    .push(format!("{key}: {s:?} is not {}", expected::<T>()));
                 None
             }
         }
@@ -344,4 +342,46 @@ impl<'a> Reader<'a> {
             }
         }
     }
+}
+
+/// What a value of `T` looks like, in words for a config problem (not
+/// Rust's type name).
+fn expected<T>() -> &'static str {
+    match std::any::type_name::<T>() {
+        "u16" => "a whole number from 0 to 65535",
+        "u32" => "a whole number from 0 to 4294967295",
+        "u64" | "usize" => "a whole number, 0 or more",
+        "i16" => "a whole number from -32768 to 32767",
+        "i32" => "a whole number from -2147483648 to 2147483647",
+        "i64" => "a whole number",
+        "f64" | "f32" => "a number",
+        "bool" => "true or false",
+        _ => "a valid value",
+    }
+}
+
+/// The first line (1-based) with a `//` or `/*` comment outside a string.
+pub(super) fn comment_line(text: &str) -> Option<usize> {
+    let (mut in_string, mut escaped) = (false, false);
+    let mut prev = '\0';
+    let mut line = 1;
+    for c in text.chars() {
+        if c == '\n' {
+            line += 1;
+        }
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+        } else if c == '"' {
+            in_string = true;
+        } else if prev == '/' && (c == '/' || c == '*') {
+            return Some(line);
+        }
+        prev = if in_string { '\0' } else { c };
+    }
+    None
 }

@@ -410,3 +410,29 @@ fn jdbc_tls_switches_asking_for_more_are_refused_not_ignored() {
         assert!(with_keys(weaker).is_ok(), "{weaker}");
     }
 }
+
+#[test]
+fn comments_and_bad_numbers_are_explained_in_words() {
+    let text =
+        "{\"name\": \"x\",\n  // the database\n  \"config\": {\"database.port\": \"99999\"}}";
+    let e = Config::from_json(text, no_env).unwrap_err().to_string();
+    assert!(e.contains("line 2 has a // or /* comment"), "{e}");
+    let text = r#"{"name": "x", "config": {"database.hostname": "h://not-a-comment",
+        "database.port": "99999"}}"#;
+    let e = Config::from_json(text, no_env).unwrap_err().to_string();
+    assert!(
+        e.contains("database.port: \"99999\" is not a whole number from 0 to 65535"),
+        "{e}"
+    );
+    assert!(!e.contains("u16") && !e.contains("comment"), "{e}");
+}
+
+#[test]
+fn iam_auth_user_names_stay_within_what_the_token_carries() {
+    let text = r#"{"name": "x", "config": {"database.hostname": "db.abc.eu-west-1.rds.amazonaws.com",
+        "database.user": "cdc user", "database.iam.auth": "true", "database.ssl.mode": "verify_identity",
+        "topic.prefix": "p", "kafka.bootstrap.servers": "k:9092", "offset.storage.file.filename": "/tmp/o"}}"#;
+    let e = Config::from_json(text, no_env).unwrap_err().to_string();
+    assert!(e.contains("database.user \"cdc user\""), "{e}");
+    assert!(Config::from_json(&text.replace("cdc user", "cdc_app-1.x"), no_env).is_ok());
+}

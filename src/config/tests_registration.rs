@@ -1,7 +1,7 @@
 //! Unit tests of whole registrations: Debezium 3.x's and 1.x's
 //! registration JSONs, every key of Debezium 3.x's MySQL connector handled
 //! exactly one way, old names and their conflicts, `snapshot.locking.mode`,
-//! refused keys, and the README's generated list of handled keys.
+//! refused keys, and the generated list of handled keys in docs/configuration.md.
 
 use std::collections::BTreeSet;
 
@@ -690,9 +690,9 @@ fn every_key_has_exactly_one_handling() {
     }
 }
 
-/// The README's list of handled keys, built from the code: the keys the
-/// parser reads, the keys read by pattern, and the ignored and refused
-/// tables.
+/// The list of handled keys in docs/configuration.md, built from the code:
+/// the keys the parser reads, the keys read by pattern, and the ignored and
+/// refused tables.
 fn key_list() -> String {
     let (_, recorded) = Config::from_json_recorded(MINIMAL, no_env);
     let raw = Default::default();
@@ -757,20 +757,22 @@ fn markdown_text(text: &str) -> String {
 const BEGIN: &str = "<!-- config-keys:begin -->\n";
 const END: &str = "<!-- config-keys:end -->";
 
-/// README.md holds exactly [`key_list`] between its markers. With
-/// `BP_UPDATE_README=1` the block is rewritten instead.
+/// docs/configuration.md ("Every key of a Debezium registration") holds
+/// exactly [`key_list`] between its markers. With `BP_UPDATE_README=1` the
+/// block is rewritten instead (the name is older than the file's move out
+/// of the README).
 #[test]
 fn readme_key_list() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/configuration.md");
     let readme = std::fs::read_to_string(path).unwrap();
     let start = readme
         .find(BEGIN)
-        .expect("README.md lacks <!-- config-keys:begin -->")
+        .expect("docs/configuration.md lacks <!-- config-keys:begin -->")
         + BEGIN.len();
     let end = start
         + readme[start..]
             .find(END)
-            .expect("README.md lacks <!-- config-keys:end -->");
+            .expect("docs/configuration.md lacks <!-- config-keys:end -->");
     let want = key_list();
     if std::env::var_os("BP_UPDATE_README").is_some_and(|v| v == "1") {
         std::fs::write(
@@ -782,6 +784,6 @@ fn readme_key_list() {
     }
     assert!(
         readme[start..end] == want,
-        "README.md's key list is stale: run BP_UPDATE_README=1 cargo test --lib config::tests_registration::readme_key_list"
+        "docs/configuration.md's key list is stale: run BP_UPDATE_README=1 cargo test --lib config::tests_registration::readme_key_list"
     );
 }

@@ -21,6 +21,6 @@ pub use change::{
     TableSchema,
 };
 pub use position::{
-    BinlogPosition, Checkpoint, GtidSet, KeyValue, ParsePositionError, SnapshotState,
-    SnapshotTable, TxCounter, TxProgress,
+    BinlogPosition, Checkpoint, GtidSet, KeyValue, ParsePositionError, SnapshotProgress,
+    SnapshotState, SnapshotTable, TxCounter, TxProgress,
 };

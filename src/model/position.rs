@@ -313,6 +313,61 @@ pub struct SnapshotTable {
     /// Rows emitted so far.
     #[serde(default)]
     pub rows: u64,
+    /// `information_schema.TABLES.TABLE_ROWS` when the snapshot began: an
+    /// estimate (InnoDB samples), for progress only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated_rows: Option<u64>,
+    /// When the table's first chunk was read, ms since the epoch (0: not
+    /// yet), for the rate across polls.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub started_ms: u64,
+}
+
+/// How far a snapshot got, for logs, summaries, `status` and metrics.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SnapshotProgress {
+    /// The table being read, `db.table`.
+    pub table: String,
+    /// Its rows read so far.
+    pub rows: u64,
+    /// Its estimated row count (`information_schema`), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimated_rows: Option<u64>,
+    /// Rows a second since its first chunk (polls and the gaps between
+    /// them included: the rate the snapshot really advances at).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows_per_second: Option<f64>,
+    /// Seconds until the snapshot ends at that rate, all tables left.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eta_seconds: Option<u64>,
+    /// Estimated rows still to read, this table and the queued ones.
+    pub rows_remaining: u64,
+    /// Tables left, this one included.
+    pub tables_left: u64,
+}
+
+impl SnapshotState {
+    /// Progress at `now_ms`; `None` when no table is queued.
+    pub fn progress(&self, now_ms: u64) -> Option<SnapshotProgress> {
+        let t = self.tables.first()?;
+        let remaining: u64 = self
+            .tables
+            .iter()
+            .map(|t| t.estimated_rows.unwrap_or(0).saturating_sub(t.rows))
+            .sum();
+        let elapsed_ms = now_ms.saturating_sub(t.started_ms);
+        let rate = (t.started_ms > 0 && elapsed_ms >= 1000 && t.rows > 0)
+            .then(|| t.rows as f64 * 1000.0 / elapsed_ms as f64);
+        Some(SnapshotProgress {
+            table: format!("{}.{}", t.db, t.table),
+            rows: t.rows,
+            estimated_rows: t.estimated_rows,
+            rows_per_second: rate.map(|r| (r * 10.0).round() / 10.0),
+            eta_seconds: rate.map(|r| (remaining as f64 / r).ceil() as u64),
+            rows_remaining: remaining,
+            tables_left: self.tables.len() as u64,
+        })
+    }
 }
 
 /// Snapshot progress, stored with the checkpoint so that a snapshot
@@ -525,6 +580,8 @@ mod tests {
                     key_columns: vec!["a".into(), "b".into()],
                     cursor: Some(vec![KeyValue::Int(-3), KeyValue::Text("x".into())]),
                     rows: 10,
+                    estimated_rows: Some(1000),
+                    started_ms: 1_790_000_000_000,
                 }],
                 initial: true,
                 started: true,

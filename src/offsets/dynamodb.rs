@@ -18,7 +18,6 @@
 
 use std::time::Duration;
 
-use aws_config::Region;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::create_table::CreateTableError;
 use aws_sdk_dynamodb::operation::get_item::GetItemError;
@@ -85,18 +84,15 @@ impl DynamoDbStore {
         endpoint: Option<&str>,
         region: Option<&str>,
     ) -> Result<Self> {
-        let mut conf = crate::platform::aws::sdk_config(region, endpoint).await;
-        if conf.region().is_none() {
-            if endpoint.is_some() {
-                // A local endpoint ignores the region; any valid one signs.
-                conf = conf.into_builder().region(Region::new("us-east-1")).build();
-            } else {
-                // Nothing a retry changes: a configuration problem.
-                return Err(Error::Config(crate::error::ConfigProblems(vec![format!(
-                    "no AWS region for DynamoDB table {table:?}; set AWS_REGION or offset.storage.dynamodb.region"
-                )])));
-            }
-        }
+        let Some(conf) =
+            crate::platform::aws::service_config(region, endpoint, &["AWS_ENDPOINT_URL_DYNAMODB"])
+                .await
+        else {
+            // Nothing a retry changes: a configuration problem.
+            return Err(Error::Config(crate::error::ConfigProblems(vec![format!(
+                "no AWS region for DynamoDB table {table:?}; set AWS_REGION or offset.storage.dynamodb.region"
+            )])));
+        };
         Ok(Self {
             client: Client::new(&conf),
             table: table.to_string(),
@@ -348,6 +344,55 @@ impl OffsetStore for DynamoDbStore {
         }
     }
 
+    async fn take_over(&self, owner: &str, ttl: Duration) -> Result<Lease> {
+        // Unconditional: the epoch moves on whoever held the lease, so the
+        // holder's next conditional write fails.
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("connector", s(&self.connector))
+            .update_expression(
+                "SET lease_owner = :o, lease_expires_ms = :exp, epoch = if_not_exists(epoch, :zero) + :one",
+            )
+            .expression_attribute_values(":o", s(owner))
+            .expression_attribute_values(":exp", n(now_ms() + ttl.as_millis() as u64))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
+            // Only the lease: a take-over must work on a corrupt checkpoint
+            // too (`offsets reset` is how a person clears one).
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(|e| self.sdk_err("take over the lease", e))?;
+        let epoch = out
+            .attributes()
+            .and_then(|a| a.get("epoch"))
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| Error::Offsets {
+                store: self.describe(),
+                during: "take over the lease",
+                reason: "the update returned no epoch".into(),
+                source: None,
+            })?;
+        Ok(Lease {
+            owner: owner.to_string(),
+            epoch,
+            checkpoint: None,
+        })
+    }
+
+    async fn clear(&self, lease: &Lease) -> Result<()> {
+        let res = self
+            .update_as_holder(lease)
+            .update_expression("REMOVE checkpoint SET updated_ms = :now")
+            .expression_attribute_values(":now", n(now_ms()))
+            .send()
+            .await;
+        self.fenced_unless_held(lease, "clear the checkpoint", res)
+    }
+
     async fn load(&self) -> Result<Option<StoredState>> {
         let out = self
             .client
@@ -381,7 +426,7 @@ mod tests {
     fn store() -> DynamoDbStore {
         let conf = aws_sdk_dynamodb::Config::builder()
             .behavior_version(aws_config::BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
+            .region(aws_config::Region::new("us-east-1"))
             .build();
         DynamoDbStore {
             client: Client::from_conf(conf),

@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::{
-    acquire_in, commit_in, release_in, renew_in, Acquire, Lease, OffsetStore, StoredState,
+    acquire_in, clear_in, commit_in, release_in, renew_in, take_over_in, Acquire, Lease,
+    OffsetStore, StoredState,
 };
 use crate::error::{Error, Result};
 use crate::model::Checkpoint;
@@ -84,6 +85,13 @@ impl FileStore {
         Ok(out)
     }
 
+    /// Creates the offsets file (with no connector in it) if it is missing;
+    /// reads it otherwise, so a corrupt one is reported now.
+    pub fn create(&self) -> Result<()> {
+        let missing = !self.path.exists();
+        self.with_state(|_| ((), missing))
+    }
+
     fn write_atomically(&self, all: &BTreeMap<String, StoredState>) -> Result<()> {
         let tmp = self.path.with_extension("tmp");
         let bytes = serde_json::to_vec_pretty(all)
@@ -131,6 +139,19 @@ impl OffsetStore for FileStore {
 
     async fn release(&self, lease: &Lease) -> Result<()> {
         self.with_state(|s| ((), release_in(s, lease)))
+    }
+
+    async fn take_over(&self, owner: &str, ttl: Duration) -> Result<Lease> {
+        self.with_state(|s| (take_over_in(s, owner, ttl), true))
+    }
+
+    async fn clear(&self, lease: &Lease) -> Result<()> {
+        let connector = self.connector.clone();
+        self.with_state(|s| {
+            let r = clear_in(s, &connector, lease);
+            let ok = r.is_ok();
+            (r, ok)
+        })?
     }
 
     async fn load(&self) -> Result<Option<StoredState>> {
@@ -200,6 +221,22 @@ mod tests {
             "names the file and the fix: {msg}"
         );
         assert!(std::error::Error::source(&e).is_some());
+        // `init` checks the file too, rather than saying it is ready.
+        assert!(matches!(
+            store.create(),
+            Err(Error::CorruptCheckpoint { .. })
+        ));
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn init_creates_a_missing_file() {
+        let dir = std::env::temp_dir().join(format!("bp-file-init-{}", std::process::id()));
+        let path = dir.join("sub").join("offsets.json");
+        let _ = fs::remove_dir_all(&dir);
+        FileStore::new(&path, "conn").create().unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap().trim(), "{}");
+        FileStore::new(&path, "conn").create().unwrap();
         let _ = fs::remove_dir_all(&dir);
     }
 }

@@ -10,13 +10,13 @@
 //! forward, written by the current owner, after Kafka acknowledged.
 //!
 //! Implementations: [`DynamoDbStore`] (Lambda), [`FileStore`] (CLI) and
-//! `MemoryStore` (feature `testing`) (unit tests). All three follow the same rules.
+//! [`MemoryStore`] (unit tests, and `run --print`, which must not move the
+//! connector's stored offsets). All three follow the same rules.
 
 mod dynamodb;
 mod file;
 
 use std::future::Future;
-#[cfg(any(test, feature = "testing"))]
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -101,6 +101,14 @@ pub trait OffsetStore: Send + Sync {
     fn renew(&self, lease: &Lease, ttl: Duration) -> impl Future<Output = Result<()>> + Send;
     /// Gives the lease up (if still ours).
     fn release(&self, lease: &Lease) -> impl Future<Output = Result<()>> + Send;
+    /// Takes the lease for `ttl` whether or not someone holds it: the epoch
+    /// moves on, so a holder's next write is refused ([`crate::Error::Fenced`]).
+    /// For an operator's `--force`, never for a poll. The returned lease
+    /// carries no checkpoint (a stored one need not even parse).
+    fn take_over(&self, owner: &str, ttl: Duration) -> impl Future<Output = Result<Lease>> + Send;
+    /// Removes the checkpoint if `lease` is still ours: the next poll starts
+    /// as `snapshot.mode` says for a connector without offsets.
+    fn clear(&self, lease: &Lease) -> impl Future<Output = Result<()>> + Send;
     /// Reads the stored state without taking the lease.
     fn load(&self) -> impl Future<Output = Result<Option<StoredState>>> + Send;
     /// A short description for messages (`dynamodb:table/connector`).
@@ -131,15 +139,26 @@ pub fn new_owner_id() -> String {
     format!("{host}/{}/{:016x}", std::process::id(), h.finish())
 }
 
-#[cfg(any(test, feature = "testing"))]
-/// Stores state in memory, for unit tests.
+/// Keeps state in memory: for unit tests, and for `run --print`, which
+/// starts from a copy of the connector's offsets and must not move them.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     state: Mutex<Option<StoredState>>,
 }
 
-#[cfg(any(test, feature = "testing"))]
 impl MemoryStore {
+    /// A store holding a copy of `state`, with no lease held.
+    pub fn starting_from(state: Option<StoredState>) -> Self {
+        let state = state.map(|s| StoredState {
+            owner: None,
+            expires_ms: 0,
+            ..s
+        });
+        Self {
+            state: Mutex::new(state),
+        }
+    }
+
     /// The stored state, for assertions.
     pub fn state(&self) -> Option<StoredState> {
         self.state.lock().map(|s| s.clone()).unwrap_or_default()
@@ -165,6 +184,38 @@ pub(crate) fn acquire_in(state: &mut Option<StoredState>, owner: &str, ttl: Dura
         epoch: s.epoch,
         checkpoint: s.checkpoint.clone(),
     })
+}
+
+/// [`OffsetStore::take_over`] for stores that read-modify-write under a lock.
+pub(crate) fn take_over_in(state: &mut Option<StoredState>, owner: &str, ttl: Duration) -> Lease {
+    let s = state.get_or_insert_with(StoredState::default);
+    s.epoch += 1;
+    s.owner = Some(owner.to_string());
+    s.expires_ms = now_ms() + ttl.as_millis() as u64;
+    Lease {
+        owner: owner.to_string(),
+        epoch: s.epoch,
+        checkpoint: None,
+    }
+}
+
+/// [`OffsetStore::clear`] for stores that read-modify-write under a lock.
+pub(crate) fn clear_in(
+    state: &mut Option<StoredState>,
+    connector: &str,
+    lease: &Lease,
+) -> Result<()> {
+    match state {
+        Some(s) if s.owned_by(lease) => {
+            s.checkpoint = None;
+            s.updated_ms = now_ms();
+            Ok(())
+        }
+        _ => Err(Error::Fenced {
+            connector: connector.to_string(),
+            epoch: lease.epoch,
+        }),
+    }
 }
 
 pub(crate) fn commit_in(
@@ -218,7 +269,6 @@ pub(crate) fn release_in(state: &mut Option<StoredState>, lease: &Lease) -> bool
     }
 }
 
-#[cfg(any(test, feature = "testing"))]
 impl OffsetStore for MemoryStore {
     async fn acquire(&self, owner: &str, ttl: Duration) -> Result<Acquire> {
         let mut s = self.state.lock().map_err(|_| poisoned())?;
@@ -241,6 +291,16 @@ impl OffsetStore for MemoryStore {
         Ok(())
     }
 
+    async fn take_over(&self, owner: &str, ttl: Duration) -> Result<Lease> {
+        let mut s = self.state.lock().map_err(|_| poisoned())?;
+        Ok(take_over_in(&mut s, owner, ttl))
+    }
+
+    async fn clear(&self, lease: &Lease) -> Result<()> {
+        let mut s = self.state.lock().map_err(|_| poisoned())?;
+        clear_in(&mut s, "memory", lease)
+    }
+
     async fn load(&self) -> Result<Option<StoredState>> {
         Ok(self.state())
     }
@@ -250,7 +310,6 @@ impl OffsetStore for MemoryStore {
     }
 }
 
-#[cfg(any(test, feature = "testing"))]
 fn poisoned() -> Error {
     Error::Offsets {
         store: "memory".into(),
@@ -287,11 +346,12 @@ impl AnyStore {
         })
     }
 
-    /// Creates the backing table or file (`binlog-poller init`).
+    /// Creates the backing table or file (`binlog-poller init`), or checks
+    /// the one that is there (a corrupt offsets file is an error).
     pub async fn init(&self) -> Result<()> {
         match self {
             AnyStore::DynamoDb(s) => s.create_table().await,
-            AnyStore::File(_) => Ok(()),
+            AnyStore::File(s) => s.create(),
         }
     }
 }
@@ -322,6 +382,20 @@ impl OffsetStore for AnyStore {
         match self {
             AnyStore::DynamoDb(s) => s.release(lease).await,
             AnyStore::File(s) => s.release(lease).await,
+        }
+    }
+
+    async fn take_over(&self, owner: &str, ttl: Duration) -> Result<Lease> {
+        match self {
+            AnyStore::DynamoDb(s) => s.take_over(owner, ttl).await,
+            AnyStore::File(s) => s.take_over(owner, ttl).await,
+        }
+    }
+
+    async fn clear(&self, lease: &Lease) -> Result<()> {
+        match self {
+            AnyStore::DynamoDb(s) => s.clear(lease).await,
+            AnyStore::File(s) => s.clear(lease).await,
         }
     }
 

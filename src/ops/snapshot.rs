@@ -37,10 +37,26 @@ pub async fn request_snapshot<O: OffsetStore>(
             _ => problems.push(format!("{t}: expected db.table")),
         }
     }
-    if !problems.is_empty() || parsed.is_empty() {
-        if parsed.is_empty() && problems.is_empty() {
-            problems.push("no tables given; pass --tables db.t1,db.t2".into());
+    if parsed.is_empty() && problems.is_empty() {
+        problems.push(
+            "no tables given; name them as db.table (CLI: --tables db.t1,db.t2; Lambda: \"tables\": [\"db.t1\"])".into(),
+        );
+    }
+    if !problems.is_empty() {
+        return Err(Error::Config(crate::config::ConfigProblems(problems)));
+    }
+    // Refused now rather than skipped with a warning polls later: a typo
+    // would otherwise look like a snapshot that ran.
+    let mut conn = connect(config).await?;
+    let listed = crate::source::list_tables(&mut conn, &config.server()).await;
+    let _ = conn.disconnect().await;
+    let existing = listed?;
+    for (d, n) in &parsed {
+        if !existing.iter().any(|(ed, en)| ed == d && en == n) {
+            problems.push(format!("{d}.{n}: no such table on {}", config.server()));
         }
+    }
+    if !problems.is_empty() {
         return Err(Error::Config(crate::config::ConfigProblems(problems)));
     }
     let owner = new_owner_id();
@@ -82,7 +98,8 @@ pub async fn request_snapshot<O: OffsetStore>(
             .iter()
             .flat_map(|s| s.tables.iter().map(|t| format!("{}.{}", t.db, t.table)))
             .collect();
-        tracing::info!(tables = ?queued, "snapshot queued");
+        let queued: Vec<String> = queued.into_iter().collect();
+        tracing::info!(tables = %queued.join(","), "snapshot queued");
     }
     result
 }

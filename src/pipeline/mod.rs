@@ -60,11 +60,12 @@ pub use options::{PollOptions, PollStatus, PollSummary, LEASE_TTL};
 pub(crate) use plan::queue;
 pub(crate) use streamer::Streamer;
 
+use crate::config::SinkType;
 use crate::config::{Config, SnapshotMode};
 use crate::encode::{EncoderOptions, EventEncoder};
 use crate::error::{Error, Result};
 use crate::offsets::{new_owner_id, Acquire, Lease, OffsetStore};
-use crate::sink::{KafkaSettings, KafkaSink, Sink};
+use crate::sink::{AnySink, KafkaSettings, KafkaSink, Sink, StdoutSink};
 use crate::source::{Database, MySqlDatabase};
 
 /// The streaming loop alone: reads `source` from `start` to its end,
@@ -108,15 +109,20 @@ pub async fn poll_once_with_stop<O: OffsetStore>(
     opts.stop = stop;
     let mut db = MySqlDatabase::new(config);
     let hard_deadline = opts.hard_deadline;
-    let connect_sink = move || {
-        // Connecting (and each produce request) waits at most what is left
-        // of the poll, not kafka.request.timeout.ms from now: a dead broker
-        // must not hold the poll past its deadline.
-        let mut settings = KafkaSettings::from(config);
-        settings.timeout = settings
-            .timeout
-            .min(hard_deadline.saturating_duration_since(Instant::now()));
-        KafkaSink::connect(settings)
+    let connect_sink = move || async move {
+        match config.sink {
+            SinkType::Stdout => Ok(AnySink::Stdout(StdoutSink::stdout(config.partitions))),
+            SinkType::Kafka => {
+                // Connecting (and each produce request) waits at most what
+                // is left of the poll, not kafka.request.timeout.ms from now:
+                // a dead broker must not hold the poll past its deadline.
+                let mut settings = KafkaSettings::from(config);
+                settings.timeout = settings
+                    .timeout
+                    .min(hard_deadline.saturating_duration_since(Instant::now()));
+                KafkaSink::connect(settings).await.map(AnySink::Kafka)
+            }
+        }
     };
     poll(config, &mut db, connect_sink, store, &opts).await
 }
@@ -239,7 +245,7 @@ where
     for w in info.check(config.include_query)? {
         tracing::warn!(server = %info.server, "{w}");
     }
-    let start = bounded(
+    let mut start = bounded(
         opts,
         "planning the poll (binlog files, tables to snapshot)",
         Box::pin(plan::plan_start(config, lease, &info, db)),
@@ -272,6 +278,9 @@ where
         } else {
             Vec::new()
         };
+    if let Some(state) = start.snapshot.as_mut() {
+        estimate_rows(db, state, opts).await;
+    }
     db.end_planning().await;
     let mut sink = connect_sink().await?;
     let mut encoder = EventEncoder::new(EncoderOptions::from(config));
@@ -320,5 +329,50 @@ pub(super) async fn bounded<T>(
             what: what.into(),
             limit,
         }),
+    }
+}
+
+/// Fills the estimated row counts of queued snapshot tables that have
+/// none, for progress reports. Best effort: a failure costs the estimate,
+/// never the poll.
+async fn estimate_rows<D: Database>(
+    db: &mut D,
+    state: &mut crate::model::SnapshotState,
+    opts: &PollOptions,
+) {
+    let missing: Vec<(String, String)> = state
+        .tables
+        .iter()
+        .filter(|t| t.estimated_rows.is_none())
+        .map(|t| (t.db.clone(), t.table.clone()))
+        .collect();
+    if missing.is_empty() {
+        return;
+    }
+    // A progress figure is not worth much of the poll: a slow catalog
+    // (many tables, MariaDB's information_schema) gets two seconds.
+    let limit = std::time::Duration::from_secs(2)
+        .min(opts.read_deadline.saturating_duration_since(Instant::now()));
+    let found = match tokio::time::timeout(limit, db.row_estimates(&missing)).await {
+        Ok(r) => r,
+        Err(_) => Err(crate::error::Error::Timeout {
+            what: "estimating the snapshot's table sizes".into(),
+            limit,
+        }),
+    };
+    match found {
+        Ok(found) => {
+            for t in &mut state.tables {
+                if t.estimated_rows.is_none() {
+                    t.estimated_rows = found
+                        .iter()
+                        .find(|((d, n), _)| *d == t.db && *n == t.table)
+                        .map(|(_, rows)| *rows);
+                }
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot estimate the snapshot's table sizes; progress shows rows read only")
+        }
     }
 }

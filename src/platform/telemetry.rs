@@ -16,9 +16,7 @@ use tracing_subscriber::EnvFilter;
 pub fn init() {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,rskafka=error"));
-    let json = std::env::var("BINLOG_POLLER_LOG_FORMAT")
-        .map(|v| v.eq_ignore_ascii_case("json"))
-        .unwrap_or_else(|_| std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some());
+    let json = json_logs();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -31,6 +29,14 @@ pub fn init() {
     } else {
         builder.with_ansi(false).init();
     }
+}
+
+/// Whether logs are JSON lines: `BINLOG_POLLER_LOG_FORMAT=json`, and by
+/// default inside Lambda (CloudWatch Logs Insights reads the fields).
+pub fn json_logs() -> bool {
+    std::env::var("BINLOG_POLLER_LOG_FORMAT")
+        .map(|v| v.eq_ignore_ascii_case("json"))
+        .unwrap_or_else(|_| std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some())
 }
 
 /// Peak resident set size of this process in KiB (`VmHWM` in
@@ -63,6 +69,8 @@ pub mod metrics {
     pub const INVOCATION_DURATION: &str = "InvocationDurationMs";
     /// Rows read by snapshot chunks.
     pub const SNAPSHOT_ROWS: &str = "SnapshotRows";
+    /// Estimated snapshot rows still to read (0 without a snapshot).
+    pub const SNAPSHOT_ROWS_REMAINING: &str = "SnapshotRowsRemaining";
     /// Longest table lock a snapshot chunk held.
     pub const LOCK_HOLD_MAX: &str = "LockHoldMaxMs";
     /// 1 per poll that finished (the "no successful poll" alarm watches it).
@@ -98,6 +106,21 @@ pub fn emf_line(connector: &str, values: &[(&str, &str, Option<f64>)], now_ms: u
         root.insert(n.into(), serde_json::json!(v));
     }
     serde_json::Value::Object(root).to_string()
+}
+
+/// Writes one EMF line of `values`, stamped now, to `out` (stdout for the
+/// Lambda runtime and container log drivers). A metric that cannot be
+/// written is not worth failing the poll over.
+pub fn emit_metrics(
+    out: &mut impl std::io::Write,
+    connector: &str,
+    values: &[(&str, &str, Option<f64>)],
+) {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis();
+    let _ = writeln!(out, "{}", emf_line(connector, values, now_ms));
 }
 
 #[cfg(test)]

@@ -11,11 +11,13 @@
 //! key) all go to partition 0 so their order is kept.
 
 mod kafka;
+mod stdout;
 
 use std::future::Future;
 
 pub(crate) use kafka::describe as describe_kafka_security;
 pub use kafka::{KafkaSettings, KafkaSink};
+pub use stdout::StdoutSink;
 
 use crate::encode::Record;
 use crate::error::Result;
@@ -72,6 +74,26 @@ pub fn partition_for(key: Option<&[u8]>, partitions: i32) -> i32 {
     match key {
         Some(k) if partitions > 1 => (murmur2(k) & 0x7fff_ffff) % partitions,
         _ => 0,
+    }
+}
+
+/// The sink a configuration names (`sink.type`).
+// One per poll: boxing the Kafka client would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum AnySink {
+    /// Kafka (the default).
+    Kafka(KafkaSink),
+    /// JSON lines on stdout.
+    Stdout(StdoutSink<std::io::Stdout>),
+}
+
+impl Sink for AnySink {
+    async fn send(&mut self, records: Vec<Record>) -> Result<()> {
+        match self {
+            AnySink::Kafka(s) => s.send(records).await,
+            AnySink::Stdout(s) => s.send(records).await,
+        }
     }
 }
 

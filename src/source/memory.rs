@@ -256,6 +256,17 @@ impl Database for MemoryDatabase {
         Ok(self.lock().tables.keys().cloned().collect())
     }
 
+    async fn row_estimates(
+        &mut self,
+        tables: &[(String, String)],
+    ) -> Result<Vec<((String, String), u64)>> {
+        let s = self.lock();
+        Ok(tables
+            .iter()
+            .filter_map(|k| Some((k.clone(), s.tables.get(k)?.1.len() as u64)))
+            .collect())
+    }
+
     async fn end_planning(&mut self) {}
 
     async fn open_binlog(

@@ -30,6 +30,7 @@ mod schema;
 mod server;
 mod snapshot;
 mod snapshot_ddl;
+mod start;
 mod table_json;
 
 #[cfg(any(test, feature = "testing"))]
@@ -44,11 +45,13 @@ pub use memory::{MemoryDatabase, RowWrite, Writer, MEMORY_BINLOG};
 pub use mysql::MySqlDatabase;
 pub use privileges::{grant_statement, privilege_name};
 pub(crate) use privileges::{missing_privileges, REQUIRED_PRIVILEGES};
-pub(crate) use schema::list_tables;
 pub use schema::TableInfo;
+pub(crate) use schema::{list_tables, row_estimates};
 pub(crate) use server::{binlog_retention, connect, tls_session};
 pub use server::{Flavor, ServerInfo};
 pub use snapshot::{Chunk, ChunkReader};
+pub(crate) use start::checkpoint_at;
+pub use start::StartTarget;
 
 use crate::error::Result;
 use crate::model::{BinlogPosition, Checkpoint, KeyValue, RowChange, SchemaChange, TxProgress};
@@ -123,6 +126,14 @@ pub trait Database: Send {
 
     /// Every user table, `(db, table)`.
     fn list_tables(&mut self) -> impl Future<Output = Result<Vec<(String, String)>>> + Send;
+
+    /// Estimated row counts of `tables` (`information_schema.TABLES`'s
+    /// `TABLE_ROWS`, which InnoDB samples), for snapshot progress only;
+    /// tables it has no figure for are left out.
+    fn row_estimates(
+        &mut self,
+        tables: &[(String, String)],
+    ) -> impl Future<Output = Result<Vec<((String, String), u64)>>> + Send;
 
     /// The schema change events an initial snapshot at `at` writes before
     /// its first row (Debezium's schema snapshot), `captured` telling the

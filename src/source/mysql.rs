@@ -55,6 +55,14 @@ impl Database for MySqlDatabase<'_> {
         list_tables(self.meta().await?, &server).await
     }
 
+    async fn row_estimates(
+        &mut self,
+        tables: &[(String, String)],
+    ) -> Result<Vec<((String, String), u64)>> {
+        let server = self.config.server();
+        super::row_estimates(self.meta().await?, &server, tables).await
+    }
+
     async fn schema_snapshot(
         &mut self,
         at: &BinlogPosition,

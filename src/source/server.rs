@@ -484,6 +484,14 @@ impl Retention {
 /// `/rdsdbbin/`) from `mysql.rds_show_configuration`, elsewhere from the
 /// server variable.
 pub async fn binlog_retention(conn: &mut Conn, server: &str) -> Result<Retention> {
+    // Retention of a binlog that is not written means nothing.
+    let log_bin: Option<String> = conn
+        .query_first("SELECT @@GLOBAL.log_bin")
+        .await
+        .map_err(qerr(server, "reading log_bin"))?;
+    if matches!(log_bin.as_deref(), Some("0") | Some("OFF")) {
+        return Err(binlog_off(server));
+    }
     let basedir: String = conn
         .query_first("SELECT @@GLOBAL.basedir")
         .await
@@ -536,6 +544,14 @@ pub async fn binary_logs(conn: &mut Conn, server: &str) -> Result<Vec<String>> {
         .collect())
 }
 
+/// The server writes no binlog: nothing for CDC to read.
+pub(crate) fn binlog_off(server: &str) -> Error {
+    Error::ServerSettings {
+        server: server.to_string(),
+        problems: "binary logging is off (log_bin=OFF), so there is no binlog to read; turn it on (MySQL: log_bin, on by default since 8.0; MariaDB: log_bin in the server's configuration, then restart; RDS: automated backups on; Aurora: binlog_format in the cluster parameter group)".into(),
+    }
+}
+
 pub(crate) async fn current_position(
     conn: &mut Conn,
     server: &str,
@@ -556,10 +572,7 @@ pub(crate) async fn current_position(
         Err(e) => return Err(statement_error(conn, server, STATUS, privilege, DURING, e).await),
     };
     let Some(mut row) = row else {
-        return Err(Error::ServerSettings {
-            server: server.to_string(),
-            problems: "SHOW BINARY LOG STATUS returned nothing: binary logging is off".into(),
-        });
+        return Err(binlog_off(server));
     };
     let file: String = row.take("File").unwrap_or_default();
     let pos: u64 = row.take("Position").unwrap_or(4);

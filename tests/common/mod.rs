@@ -196,6 +196,8 @@ pub struct Connector {
     pub name: String,
     pub dir: PathBuf,
     pub settings: Vec<(String, String)>,
+    /// Keys left out of the config (even the base ones).
+    pub removed: Vec<String>,
     pub kafka: String,
 }
 
@@ -217,6 +219,7 @@ impl Connector {
             database,
             dir,
             settings: Vec::new(),
+            removed: Vec::new(),
             kafka: services.kafka().to_string(),
         };
         // Tests share the servers and run in parallel: by Debezium's default every
@@ -231,7 +234,15 @@ impl Connector {
 
     pub fn with(mut self, k: &str, v: &str) -> Self {
         self.settings.retain(|(key, _)| key != k);
+        self.removed.retain(|key| key != k);
         self.settings.push((k.into(), v.into()));
+        self
+    }
+
+    /// The config without `k` (a base key such as `database.hostname` too).
+    pub fn without(mut self, k: &str) -> Self {
+        self.settings.retain(|(key, _)| key != k);
+        self.removed.push(k.into());
         self
     }
 
@@ -262,6 +273,9 @@ impl Connector {
         }
         for (k, v) in &self.settings {
             cfg.insert(k.clone(), v.clone().into());
+        }
+        for k in &self.removed {
+            cfg.remove(k);
         }
         serde_json::json!({"name": self.name, "config": cfg}).to_string()
     }

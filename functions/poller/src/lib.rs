@@ -19,8 +19,12 @@
 //! "poll"}`; `{"action": "snapshot", "tables": ["db.t1"]}`, which queues an
 //! ad-hoc snapshot that the following polls read chunk by chunk;
 //! `{"action": "status"}` (the stored checkpoint and the lag, as the CLI's
-//! `status`); and `{"action": "validate"}` (the preflight checks, `ok`
-//! false when one fails).
+//! `status`); `{"action": "validate"}` (the preflight checks, `ok`
+//! false when one fails); and the offsets actions of the CLI's `offsets`
+//! command: `{"action": "offsets-get"}`, `{"action": "offsets-set", "to":
+//! "<GTID set or FILE:POS>", "force": false}`, `{"action":
+//! "offsets-reset", "force": false}`, each answering with the offsets as
+//! they are afterwards.
 //!
 //! Every invocation writes one structured summary log line (`invocation
 //! finished` with the action, outcome and figures; never row values), and a
@@ -53,16 +57,30 @@ pub const DEFAULT_DEADLINE_MARGIN: Duration = Duration::from_secs(5);
 /// `BINLOG_POLLER_CONFIG_FILE` (a path in the deployment package).
 /// `${secretsmanager:...}` references are resolved here, once per cold start.
 pub async fn load_config() -> Result<Config> {
-    if let Ok(text) = std::env::var("BINLOG_POLLER_CONFIG") {
-        return Config::load(&text).await;
+    let config = if let Ok(text) = std::env::var("BINLOG_POLLER_CONFIG") {
+        Config::load(&text).await?
+    } else if let Ok(path) = std::env::var("BINLOG_POLLER_CONFIG_FILE") {
+        Config::load_file(&path).await?
+    } else {
+        return Err(Error::Config(ConfigProblems(vec![
+            "set BINLOG_POLLER_CONFIG (the connector JSON) or BINLOG_POLLER_CONFIG_FILE (its path)"
+                .into(),
+        ])));
+    };
+    check_for_lambda(&config)?;
+    Ok(config)
+}
+
+/// What a config may not ask of the Lambda function: `sink.type=stdout`
+/// would write row values into CloudWatch Logs and move the offsets past
+/// events no broker received.
+pub fn check_for_lambda(config: &Config) -> Result<()> {
+    if config.sink == binlog_poller::config::SinkType::Stdout {
+        return Err(Error::Config(ConfigProblems(vec![
+            "sink.type=stdout is for the CLI: in Lambda stdout is CloudWatch Logs, which would receive row values, and the offsets would move past events no broker received; remove sink.type (Kafka is the default)".into(),
+        ])));
     }
-    if let Ok(path) = std::env::var("BINLOG_POLLER_CONFIG_FILE") {
-        return Config::load_file(&path).await;
-    }
-    Err(Error::Config(ConfigProblems(vec![
-        "set BINLOG_POLLER_CONFIG (the connector JSON) or BINLOG_POLLER_CONFIG_FILE (its path)"
-            .into(),
-    ])))
+    Ok(())
 }
 
 /// A failed invocation as Lambda sees it: `Retryable` errors (broker or
@@ -256,7 +274,7 @@ impl Function {
                 // failed poll, whatever it asked for: that is what the
                 // alarms count.
                 use telemetry::metrics::FAILED_POLLS;
-                emit_metrics(out, &connector, &[(FAILED_POLLS, "Count", Some(1.0))]);
+                telemetry::emit_metrics(out, &connector, &[(FAILED_POLLS, "Count", Some(1.0))]);
                 log_failure(&connector, &action, &failure, began.elapsed());
                 return Err(failure);
             }
@@ -367,12 +385,12 @@ async fn run_action(
             // Boxed: the poll's state machine is large and deeply nested.
             match Box::pin(poll_once(config, &store, Instant::now() + budget)).await {
                 Ok(summary) => {
-                    emit_metrics(out, &config.name, &summary.metrics());
+                    telemetry::emit_metrics(out, &config.name, &summary.metrics());
                     Ok(serde_json::to_value(summary).unwrap_or(Value::Null))
                 }
                 Err(e) => {
                     use telemetry::metrics::FAILED_POLLS;
-                    emit_metrics(out, &config.name, &[(FAILED_POLLS, "Count", Some(1.0))]);
+                    telemetry::emit_metrics(out, &config.name, &[(FAILED_POLLS, "Count", Some(1.0))]);
                     Err(e)
                 }
             }
@@ -407,21 +425,39 @@ async fn run_action(
             let ok = checks.iter().all(|c| c.ok);
             Ok(serde_json::json!({"connector": config.name, "ok": ok, "checks": checks}))
         }
+        "offsets-get" | "offsets-set" | "offsets-reset" => {
+            let force = payload.get("force").and_then(Value::as_bool).unwrap_or(false);
+            let work = async {
+                let store = AnyStore::open(config).await?;
+                if action == "offsets-set" {
+                    let Some(to) = payload.get("to").and_then(Value::as_str) else {
+                        return Err(Error::Config(ConfigProblems(vec![
+                            "offsets-set needs \"to\": a GTID set (uuid:1-100) or \"FILE:POS\"".into(),
+                        ])));
+                    };
+                    let target = binlog_poller::ops::start_target("to", to)?;
+                    binlog_poller::ops::offsets_set(config, &store, &target, force).await?;
+                } else if action == "offsets-reset" {
+                    binlog_poller::ops::offsets_reset(&store, force).await?;
+                }
+                let view = binlog_poller::ops::offsets_get(config, &store).await?;
+                Ok(serde_json::to_value(view).unwrap_or(Value::Null))
+            };
+            // Bounded by the invocation: a server that does not answer
+            // fails the action before Lambda kills it.
+            tokio::time::timeout(budget, work)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(Error::Timeout {
+                        what: format!("the {action} action"),
+                        limit: budget,
+                    })
+                })
+        }
         other => Err(Error::Config(ConfigProblems(vec![format!(
-            "unknown action {other:?}; one of \"poll\", \"snapshot\", \"status\", \"validate\" (or a scheduled event)"
+            "unknown action {other:?}; one of \"poll\", \"snapshot\", \"status\", \"validate\", \"offsets-get\", \"offsets-set\", \"offsets-reset\" (or a scheduled event)"
         )]))),
     }
-}
-
-/// Prints one EMF line to `out` (stdout, where the Lambda runtime forwards
-/// it to CloudWatch Logs as is).
-fn emit_metrics(out: &mut impl Write, connector: &str, values: &[(&str, &str, Option<f64>)]) {
-    let now_ms = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_millis();
-    // A metric that cannot be written is not worth failing the invocation.
-    let _ = writeln!(out, "{}", telemetry::emf_line(connector, values, now_ms));
 }
 
 /// The one summary line per invocation (Logs Insights:
@@ -429,6 +465,17 @@ fn emit_metrics(out: &mut impl Write, connector: &str, values: &[(&str, &str, Op
 fn log_summary(connector: &str, action: &str, result: &Result<Value>, took: Duration) {
     let took_ms = took.as_millis() as u64;
     match result {
+        // Only a poll has poll figures: other actions' lines carry none
+        // rather than zeros that read like an idle poll.
+        Ok(_) if action != "poll" => {
+            tracing::info!(
+                connector,
+                action,
+                outcome = "ok",
+                took_ms,
+                "invocation finished"
+            )
+        }
         Ok(v) => {
             let text = |k: &str| v.get(k).and_then(serde_json::Value::as_str).unwrap_or("");
             let num = |k: &str| v.get(k).and_then(serde_json::Value::as_u64).unwrap_or(0);
@@ -442,6 +489,9 @@ fn log_summary(connector: &str, action: &str, result: &Result<Value>, took: Dura
                 bytes = num("bytes"),
                 lag_seconds = num("lag_seconds"),
                 snapshot_rows = num("snapshot_rows"),
+                snapshot_table = v["snapshot_progress"]["table"].as_str(),
+                snapshot_rows_remaining = v["snapshot_progress"]["rows_remaining"].as_u64(),
+                snapshot_eta_seconds = v["snapshot_progress"]["eta_seconds"].as_u64(),
                 last_position = text("last_position"),
                 "invocation finished"
             )

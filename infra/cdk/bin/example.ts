@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Example stack: one connector reading an Aurora MySQL cluster with RDS IAM auth and
-// publishing to MSK with IAM auth, so no password exists anywhere. The network and
-// cluster identifiers come from context (`-c vpcId=... -c subnetIds=a,b ...`); the
-// placeholders let `npm run synth` run without an AWS account.
+// publishing to MSK with IAM auth, so no password exists anywhere. The config names the
+// cluster rather than its endpoint: the function looks the writer endpoint up with the RDS
+// API at each cold start, and the construct grants it those calls on this cluster. The
+// network and cluster identifiers come from context (`-c vpcId=... -c subnetIds=a,b ...`);
+// the placeholders let `npm run synth` run without an AWS account.
 import { Annotations, App, Stack, CfnOutput } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { BinlogPoller } from '../lib/binlog-poller';
@@ -35,8 +37,7 @@ const poller = new BinlogPoller(stack, 'Inventory', {
   connectorName: 'inventory-connector',
   connectorConfig: {
     'connector.class': 'io.debezium.connector.mysql.MySqlConnector',
-    'database.hostname': ctx('dbHost', `inventory.cluster-abcdefghijkl.${stack.region}.rds.amazonaws.com`),
-    'database.port': '3306',
+    'rds.cluster.identifier': ctx('dbClusterIdentifier', 'inventory'),
     'database.user': 'cdc',
     'database.iam.auth': 'true',
     'database.ssl.mode': 'verify_identity',

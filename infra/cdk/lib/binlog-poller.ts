@@ -18,10 +18,12 @@
 //   are constants in src/platform/telemetry.rs, which a test holds this file to).
 // - Least-privilege IAM: rds-db:connect for the one database user (with IAM auth),
 //   kafka-cluster actions on the connector's topics only (with MSK IAM),
-//   secretsmanager:GetSecretValue on the named secrets, DynamoDB item access on the one table.
+//   secretsmanager:GetSecretValue on the named secrets, DynamoDB item access on the one table,
+//   and read-only RDS Describe* calls on the one cluster or instance when the config names it
+//   by identifier (rds.cluster.identifier / rds.instance.identifier) rather than by endpoint.
 //
 // The Terraform module in infra/terraform creates the same resources from the same
-// inputs; infra/tests/test_parity.py keeps the two interfaces in step.
+// inputs; infra/tests/test_infra.py keeps the two interfaces in step.
 import * as path from 'node:path';
 import { Duration, RemovalPolicy, Stack, Token, Fn, CfnResource } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -47,6 +49,7 @@ export const METRICS = {
   replicationLag: 'ReplicationLagSeconds',
   invocationDuration: 'InvocationDurationMs',
   snapshotRows: 'SnapshotRows',
+  snapshotRowsRemaining: 'SnapshotRowsRemaining',
   lockHoldMax: 'LockHoldMaxMs',
   successfulPolls: 'SuccessfulPolls',
   failedPolls: 'FailedPolls',
@@ -54,7 +57,7 @@ export const METRICS = {
 
 /** The Logs Insights query over the one summary line each invocation writes. */
 export const SUMMARY_QUERY = [
-  'fields @timestamp, connector, action, outcome, events, lag_seconds, took_ms, error',
+  'fields @timestamp, connector, action, outcome, events, lag_seconds, snapshot_table, snapshot_rows_remaining, snapshot_eta_seconds, took_ms, error',
   'filter message = "invocation finished"',
   'sort @timestamp desc',
 ].join('\n| ');
@@ -76,20 +79,24 @@ export const DEFAULTS = {
   secretKmsKeyArns: [] as string[],
   lagAlarmThresholdSeconds: 300,
   noSuccessfulPollMinutes: 10,
+  rdsParameterGroupNames: [] as string[],
 };
 
 export interface BinlogPollerProps {
   /** Connector name (Debezium's `name`): the offsets key, the metric dimension and the resource name prefix. */
   readonly connectorName: string;
   /**
-   * The connector's `config` map, as in a Debezium registration JSON. Must set `topic.prefix`.
+   * The connector's `config` map, as in a Debezium registration JSON. Must set `topic.prefix`,
+   * and `database.hostname` or one of `rds.cluster.identifier` / `rds.instance.identifier`
+   * (the function then looks the writer endpoint up with the RDS API, in `rds.region` if set,
+   * and the construct grants those read-only calls on that cluster or instance).
    * Secrets go in as `${secretsmanager:ARN#key}` references, never as values. The construct
    * adds `offset.storage=dynamodb` and the table name.
    */
   readonly connectorConfig: Record<string, string>;
   /** The VPC of the database and the brokers. */
   readonly vpc: ec2.IVpc;
-  /** Subnets the function runs in: private ones that reach MySQL, Kafka and, through endpoints or NAT, DynamoDB, Secrets Manager and CloudWatch. */
+  /** Subnets the function runs in: private ones that reach MySQL, Kafka and, through endpoints or NAT, DynamoDB, Secrets Manager, CloudWatch and (with an `rds.*.identifier`) the RDS API. */
   readonly vpcSubnets: ec2.SubnetSelection;
   /** Security groups of the function; MySQL's and the brokers' groups must admit them. */
   readonly securityGroups: ec2.ISecurityGroup[];
@@ -120,6 +127,13 @@ export interface BinlogPollerProps {
    * `rds-db:connect` when the config sets `database.iam.auth=true`. @default none (password login)
    */
   readonly dbResourceId?: string;
+  /**
+   * Names of the parameter groups the function may read with an `rds.*.identifier`: DB cluster
+   * parameter groups with `rds.cluster.identifier`, DB parameter groups with
+   * `rds.instance.identifier`. @default none: any of that account and region (the function
+   * learns the group's name from the RDS API at run time, so the deploy cannot know it)
+   */
+  readonly rdsParameterGroupNames?: string[];
   /** The MSK cluster ARN, for IAM access (`kafka.sasl.mechanism=AWS_MSK_IAM`) to the connector's topics. @default none */
   readonly mskClusterArn?: string;
   /** SNS topic the alarms notify. @default none (alarms only show in the console) */
@@ -238,6 +252,37 @@ export class BinlogPoller extends Construct {
       }));
     }
 
+    const clusterId = props.connectorConfig['rds.cluster.identifier'];
+    const instanceId = props.connectorConfig['rds.instance.identifier'];
+    if (clusterId || instanceId) {
+      // Resource types per the Service Authorization Reference for Amazon RDS: DescribeDBClusters
+      // acts on `cluster`, DescribeDBInstances on `db`, DescribeDBClusterParameters on
+      // `cluster-pg`, DescribeDBParameters on `pg`; a statement for each. The ARNs are in the
+      // region the function calls the RDS API in. RDS keeps identifiers and group names in
+      // lower case (so do its ARNs) while its API accepts any case: `MyCluster` must match too.
+      const rdsRegion = props.connectorConfig['rds.region'] || stack.region;
+      const rdsArn = (type: string, name: string) =>
+        `arn:${stack.partition}:rds:${rdsRegion}:${stack.account}:${type}:${Token.isUnresolved(name) ? name : name.toLowerCase()}`;
+      // The group's name is only known at run time (the cluster or instance reports it), hence
+      // every group of the account and region unless rdsParameterGroupNames narrows it.
+      const groups = props.rdsParameterGroupNames ?? DEFAULTS.rdsParameterGroupNames;
+      const parameterGroups = (type: string) => (groups.length > 0 ? groups : ['*']).map((g) => rdsArn(type, g));
+      const rdsGrant = (action: string, resources: string[]) =>
+        role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [action], resources }));
+      if (clusterId) {
+        // Its member list (writer and readers) comes from DescribeDBClusters itself, so no
+        // DescribeDBInstances and no grant on any instance.
+        rdsGrant('rds:DescribeDBClusters', [rdsArn('cluster', clusterId)]);
+        rdsGrant('rds:DescribeDBClusterParameters', parameterGroups('cluster-pg'));
+      } else {
+        // An instance of its own. A cluster's instance is named by rds.cluster.identifier: the
+        // function would describe its cluster too, which the deploy cannot name, and a failover
+        // makes that instance a reader, which has no binlog.
+        rdsGrant('rds:DescribeDBInstances', [rdsArn('db', instanceId)]);
+        rdsGrant('rds:DescribeDBParameters', parameterGroups('pg'));
+      }
+    }
+
     if (props.mskClusterArn) {
       const prefix = props.connectorConfig['topic.prefix'];
       const heartbeatPrefix = props.connectorConfig['heartbeat.topics.prefix'] ?? '__debezium-heartbeat';
@@ -336,7 +381,7 @@ export class BinlogPoller extends Construct {
       new cloudwatch.GraphWidget({ title: 'Invocation duration (ms)', left: [metric(METRICS.invocationDuration, 'Maximum', minute), metric(METRICS.invocationDuration, 'Average', minute)], leftAnnotations: [{ value: timeout * 1000, label: 'timeout' }], width: 8 }),
     );
     dashboard.addWidgets(
-      new cloudwatch.GraphWidget({ title: 'Snapshot rows', left: [metric(METRICS.snapshotRows, 'Sum', minute)], width: 8 }),
+      new cloudwatch.GraphWidget({ title: 'Snapshot rows read, and left', left: [metric(METRICS.snapshotRows, 'Sum', minute)], right: [metric(METRICS.snapshotRowsRemaining, 'Minimum', minute)], width: 8 }),
       new cloudwatch.GraphWidget({ title: 'Longest table lock per poll (ms)', left: [metric(METRICS.lockHoldMax, 'Maximum', minute)], width: 8 }),
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms, width: 8 }),
     );
@@ -365,6 +410,20 @@ export function validateProps(props: BinlogPollerProps): string[] {
   }
   if (!config['topic.prefix']) {
     problems.push('connectorConfig must set topic.prefix');
+  }
+  const clusterId = config['rds.cluster.identifier'];
+  const instanceId = config['rds.instance.identifier'];
+  if (!config['database.hostname'] && !clusterId && !instanceId) {
+    problems.push('connectorConfig must set database.hostname or rds.cluster.identifier / rds.instance.identifier');
+  }
+  if (clusterId && instanceId) {
+    problems.push('connectorConfig must not set both rds.cluster.identifier and rds.instance.identifier: the database is a cluster or an instance');
+  }
+  if (config['rds.region'] && !clusterId && !instanceId) {
+    problems.push('rds.region is set without rds.cluster.identifier or rds.instance.identifier');
+  }
+  if ((props.rdsParameterGroupNames ?? DEFAULTS.rdsParameterGroupNames).length > 0 && !clusterId && !instanceId) {
+    problems.push('rdsParameterGroupNames is set but connectorConfig sets neither rds.cluster.identifier nor rds.instance.identifier: nothing reads parameter groups');
   }
   for (const key of ['offset.storage', 'offset.storage.dynamodb.table', 'offset.storage.file.filename']) {
     if (key in config) problems.push(`connectorConfig must not set ${key}: the construct sets the offsets table`);

@@ -8,7 +8,8 @@ import { BinlogPoller, BinlogPollerProps, METRICS, SUMMARY_QUERY, validateProps 
 const REPO = path.join(__dirname, '..', '..', '..');
 const MSK = 'arn:aws:kafka:eu-west-1:123456789012:cluster/cdc/abcd-1234-5';
 
-type Overrides = Partial<BinlogPollerProps> & { config?: Record<string, string> };
+/** `config` entries are added to the base config; an undefined one removes that key. */
+type Overrides = Partial<BinlogPollerProps> & { config?: Record<string, string | undefined> };
 
 function synth(overrides: Overrides = {}): Template {
   // Synthesized without building the Rust function, as `npm run synth` does.
@@ -21,12 +22,13 @@ function synth(overrides: Overrides = {}): Template {
     vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['eu-west-1a', 'eu-west-1b'], privateSubnetIds: ['subnet-0123456789abcdef1', 'subnet-0123456789abcdef2'],
   });
   const { config, ...rest } = overrides;
+  const connectorConfig = Object.fromEntries(Object.entries({
+    'database.hostname': 'db.example', 'database.user': 'cdc', 'topic.prefix': 'dbserver1',
+    'kafka.bootstrap.servers': 'b-1:9098', ...config,
+  }).filter((e): e is [string, string] => e[1] !== undefined));
   new BinlogPoller(stack, 'Poller', {
     connectorName: 'inventory',
-    connectorConfig: {
-      'database.hostname': 'db.example', 'database.user': 'cdc', 'topic.prefix': 'dbserver1',
-      'kafka.bootstrap.servers': 'b-1:9098', ...config,
-    },
+    connectorConfig,
     vpc,
     vpcSubnets: { subnets: vpc.privateSubnets },
     securityGroups: [ec2.SecurityGroup.fromSecurityGroupId(stack, 'Sg', 'sg-0123456789abcdef0')],
@@ -180,6 +182,81 @@ describe('least-privilege IAM', () => {
   });
 });
 
+describe('RDS API grants, when the config names the database by identifier', () => {
+  /** The RDS statements, each as `action -> resources` with the partition filled in. */
+  function rdsGrants(t: Template): Record<string, string[]> {
+    const text = (r: any): string => (typeof r === 'string' ? r
+      : r['Fn::Join'] ? r['Fn::Join'][1].map((p: any) => (typeof p === 'string' ? p : p.Ref === 'AWS::Partition' ? 'aws' : JSON.stringify(p))).join('')
+        : JSON.stringify(r));
+    const grants: Record<string, string[]> = {};
+    for (const s of functionStatements(t)) {
+      const actions = [s.Action].flat();
+      if (!actions.some((a: string) => a.startsWith('rds:'))) continue;
+      // One action per statement: one resource type each.
+      expect(actions).toHaveLength(1);
+      expect(grants[actions[0]]).toBeUndefined();
+      grants[actions[0]] = [s.Resource].flat().map(text);
+    }
+    return grants;
+  }
+  const arn = 'arn:aws:rds:eu-west-1:123456789012';
+
+  test('rds.cluster.identifier: the cluster and cluster parameter groups, no instance', () => {
+    expect(rdsGrants(synth({ config: { 'database.hostname': undefined, 'rds.cluster.identifier': 'Inventory-Cluster' } }))).toEqual({
+      'rds:DescribeDBClusters': [`${arn}:cluster:inventory-cluster`],
+      'rds:DescribeDBClusterParameters': [`${arn}:cluster-pg:*`],
+    });
+  });
+
+  test('rds.instance.identifier: the one instance and DB parameter groups', () => {
+    expect(rdsGrants(synth({ config: { 'database.hostname': undefined, 'rds.instance.identifier': 'inventory-db' } }))).toEqual({
+      'rds:DescribeDBInstances': [`${arn}:db:inventory-db`],
+      'rds:DescribeDBParameters': [`${arn}:pg:*`],
+    });
+  });
+
+  test('rdsParameterGroupNames narrows the parameter group grants', () => {
+    const rdsParameterGroupNames = ['CDC-Binlog', 'cdc-binlog-next'];
+    expect(rdsGrants(synth({ config: { 'rds.cluster.identifier': 'inventory' }, rdsParameterGroupNames }))['rds:DescribeDBClusterParameters'])
+      .toEqual([`${arn}:cluster-pg:cdc-binlog`, `${arn}:cluster-pg:cdc-binlog-next`]);
+    expect(rdsGrants(synth({ config: { 'rds.instance.identifier': 'inventory' }, rdsParameterGroupNames }))['rds:DescribeDBParameters'])
+      .toEqual([`${arn}:pg:cdc-binlog`, `${arn}:pg:cdc-binlog-next`]);
+  });
+
+  test('rds.region moves the ARNs; database.hostname next to an identifier keeps the grants', () => {
+    const grants = rdsGrants(synth({ config: { 'rds.cluster.identifier': 'inventory', 'rds.region': 'us-east-1' } }));
+    expect(grants['rds:DescribeDBClusters']).toEqual(['arn:aws:rds:us-east-1:123456789012:cluster:inventory']);
+    expect(grants['rds:DescribeDBClusterParameters']).toEqual(['arn:aws:rds:us-east-1:123456789012:cluster-pg:*']);
+    expect(rdsGrants(synth({ config: { 'rds.instance.identifier': 'inventory-db', 'rds.region': 'us-east-1' } }))['rds:DescribeDBInstances'])
+      .toEqual(['arn:aws:rds:us-east-1:123456789012:db:inventory-db']);
+  });
+
+  test('no identifier, no RDS API grant', () => {
+    expect(rdsGrants(synth())).toEqual({});
+  });
+
+  test('both identifiers, neither hostname nor identifier, rds.region or group names without an identifier are problems', () => {
+    const base = { connectorName: 'inventory', vpc: undefined as never, vpcSubnets: {}, securityGroups: [] };
+    const problems = (connectorConfig: Record<string, string>, extra: Partial<BinlogPollerProps> = {}) =>
+      validateProps({ ...base, connectorConfig: { 'topic.prefix': 'p', ...connectorConfig }, ...extra });
+    expect(problems({})).toEqual(['connectorConfig must set database.hostname or rds.cluster.identifier / rds.instance.identifier']);
+    expect(problems({ 'rds.cluster.identifier': 'a', 'rds.instance.identifier': 'b' })).toEqual([
+      'connectorConfig must not set both rds.cluster.identifier and rds.instance.identifier: the database is a cluster or an instance',
+    ]);
+    expect(problems({ 'database.hostname': 'db', 'rds.region': 'us-east-1' })).toEqual([
+      'rds.region is set without rds.cluster.identifier or rds.instance.identifier',
+    ]);
+    expect(problems({ 'rds.instance.identifier': 'b', 'rds.region': 'us-east-1' })).toEqual([]);
+    expect(problems({ 'database.hostname': 'db' }, { rdsParameterGroupNames: ['g'] })).toEqual([
+      expect.stringContaining('rdsParameterGroupNames is set but connectorConfig sets neither'),
+    ]);
+    expect(problems({ 'database.hostname': 'db', 'rds.instance.identifier': 'b' }, { rdsParameterGroupNames: ['g'] })).toEqual([]);
+    expect(problems({ 'rds.cluster.identifier': 'a' })).toEqual([]);
+    expect(() => synth({ config: { 'rds.cluster.identifier': 'a', 'rds.instance.identifier': 'b' } })).toThrow(/must not set both/);
+    expect(() => synth({ config: { 'rds.region': 'us-east-1' } })).toThrow(/rds.region is set without/);
+  });
+});
+
 describe('alarms and dashboard', () => {
   test('errors, throttles, lag and stall alarms on the function and its EMF metrics', () => {
     const t = synth({ lagAlarmThresholdSeconds: 120, noSuccessfulPollMinutes: 15 });
@@ -227,12 +304,12 @@ describe('alarms and dashboard', () => {
   });
 });
 
-test('metric names are the ones src/platform/telemetry.rs writes, and the README shows the same query', () => {
+test('metric names are the ones src/platform/telemetry.rs writes, and docs/operations.md shows the same query', () => {
   const telemetry = fs.readFileSync(path.join(REPO, 'src', 'platform', 'telemetry.rs'), 'utf8');
   const consts = [...telemetry.matchAll(/pub const [A-Z_]+: &str = "([^"]+)";/g)].map((m) => m[1]);
   expect([...consts].sort()).toEqual([...Object.values(METRICS)].sort());
-  const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
-  expect(readme).toContain(SUMMARY_QUERY);
+  const operations = fs.readFileSync(path.join(REPO, 'docs', 'operations.md'), 'utf8');
+  expect(operations).toContain(SUMMARY_QUERY);
 });
 
 test('bad props are reported together, before anything is created', () => {
@@ -252,6 +329,7 @@ test('bad props are reported together, before anything is created', () => {
   expect(problems).toEqual([
     expect.stringContaining('connectorName'),
     'connectorConfig must set topic.prefix',
+    'connectorConfig must set database.hostname or rds.cluster.identifier / rds.instance.identifier',
     expect.stringContaining('must not set offset.storage'),
     expect.stringContaining('set dbResourceId'),
     expect.stringContaining('set mskClusterArn'),

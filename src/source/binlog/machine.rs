@@ -430,14 +430,14 @@ impl Machine {
                     i.incident_type(),
                     i.message()
                 ),
-                "find what happened on the server at that time; the captured tables must then be re-snapshotted (reset the connector's offset, snapshot.mode=initial)".to_string(),
+                "find what happened on the server at that time; the captured tables must then be re-snapshotted (`binlog-poller offsets reset` with snapshot.mode=initial)".to_string(),
             ),
             Some(EventData::XaPrepareLogEvent(_)) => {
                 return xa(self.pos(start), raw_type, "XA PREPARE");
             }
             Some(_) => (
                 "this event type can carry changes (statement-format LOAD DATA, pre-GA rows events) that binlog-poller does not decode".to_string(),
-                "set binlog_format=ROW for every session that writes captured tables (it is a session variable too), then reset the connector's offset past this event after checking what it changed".to_string(),
+                "set binlog_format=ROW for every session that writes captured tables (it is a session variable too), then, after checking what it changed, move the connector past this event with `binlog-poller offsets set --to FILE:POS` (the next transaction's start, from SHOW BINLOG EVENTS)".to_string(),
             ),
             None => (
                 "binlog-poller does not know this event type, and passing it over could lose changes".to_string(),
@@ -518,7 +518,7 @@ fn xa(position: BinlogPosition, code: u8, what: &str) -> Error {
         name: event_types::name(code),
         position: position.to_string(),
         reason: format!("{what} is part of an XA transaction: its rows are logged when it is prepared, and only a later XA COMMIT or XA ROLLBACK says whether they happened, so they can be neither published nor passed over"),
-        fix: "do not use XA transactions on captured servers; after checking its outcome, reset the connector's offset past the transaction (and its XA COMMIT/ROLLBACK) and re-snapshot the tables it touched".to_string(),
+        fix: "do not use XA transactions on captured servers; after checking its outcome, move the connector past the transaction (and its XA COMMIT/ROLLBACK) with `binlog-poller offsets set --to FILE:POS` and re-snapshot the tables it touched (`binlog-poller snapshot --tables`)".to_string(),
     }
 }
 

@@ -1,5 +1,7 @@
 # Example root module: one connector reading an Aurora MySQL cluster with RDS IAM auth and
-# publishing to MSK with IAM auth, so no password exists anywhere. Build the package first:
+# publishing to MSK with IAM auth, so no password exists anywhere. The config names the cluster
+# rather than its endpoint: the function looks the writer endpoint up with the RDS API at each
+# cold start. Build the package first:
 #   cargo lambda build --release --arm64 --output-format zip -p poller
 # then: terraform init && terraform apply -var vpc_subnet_ids='["subnet-..."]' ...
 
@@ -33,8 +35,8 @@ variable "security_group_id" {
   type        = string
 }
 
-variable "db_host" {
-  description = "Aurora cluster endpoint."
+variable "db_cluster_identifier" {
+  description = "Aurora cluster identifier (the name, not the endpoint)."
   type        = string
 }
 
@@ -65,8 +67,7 @@ module "inventory" {
   connector_name = "inventory-connector"
   connector_config = {
     "connector.class"         = "io.debezium.connector.mysql.MySqlConnector"
-    "database.hostname"       = var.db_host
-    "database.port"           = "3306"
+    "rds.cluster.identifier"  = var.db_cluster_identifier
     "database.user"           = "cdc"
     "database.iam.auth"       = "true"
     "database.ssl.mode"       = "verify_identity"
