@@ -147,6 +147,34 @@ fn replay(records: &[Rec], dedup: bool) -> (BTreeMap<String, Value>, usize) {
     (table, dropped)
 }
 
+/// Every record of `keys`, one line each, for a failure message: where it
+/// sits in the topic, what it says, where it came from.
+fn history(records: &[Rec], keys: &[&String]) -> String {
+    let mut out = String::new();
+    for r in records {
+        let key = r.key_json().unwrap();
+        let key = key.get("payload").unwrap_or(&key).to_string();
+        if !keys.contains(&&key) {
+            continue;
+        }
+        let line = match r.payload() {
+            None => "tombstone".to_string(),
+            Some(p) => format!(
+                "op={} file={} pos={} row={} snapshot={} before={} after={}",
+                p["op"],
+                p["source"]["file"],
+                p["source"]["pos"],
+                p["source"]["row"],
+                p["source"]["snapshot"],
+                p["before"],
+                p["after"]
+            ),
+        };
+        out.push_str(&format!("  {key} p{} @{}: {line}\n", r.partition, r.offset));
+    }
+    out
+}
+
 async fn rows(
     c: &Connector,
     sql: &str,
@@ -400,10 +428,20 @@ async fn polls_killed_at_random_instants_lose_nothing(s: &Services, db: &Db) {
                 .filter(|(k, v)| got.get(*k).is_some_and(|g| g != *v))
                 .take(5)
                 .collect();
-            assert!(
-                missing.is_empty() && phantom.is_empty() && wrong.is_empty(),
-                "table {name} replayed {how}: missing {missing:?}, phantom {phantom:?}, wrong {wrong:?}"
-            );
+            if !(missing.is_empty() && phantom.is_empty() && wrong.is_empty()) {
+                let bad: Vec<&String> = missing
+                    .iter()
+                    .copied()
+                    .chain(phantom.iter().copied())
+                    .chain(wrong.iter().map(|(k, _)| *k))
+                    .collect();
+                panic!(
+                    "table {name} replayed {how}: missing {missing:?}, phantom {phantom:?}, wrong {wrong:?}\n\
+                     their records ({} in the topic):\n{}",
+                    recs.len(),
+                    history(&recs, &bad)
+                );
+            }
         }
     }
     assert_eq!(regressions, 0, "the stored offset moved back");

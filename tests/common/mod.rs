@@ -480,11 +480,22 @@ pub async fn read_topic_raw(bootstrap: &str, topic: &str) -> Vec<RawRec> {
             .await
             .expect("partition client");
         let mut offset = 0i64;
+        let mut empty_fetches = 0;
         loop {
             let (records, high_watermark) = pc
                 .fetch_records(offset, 1..50_000_000, 500)
                 .await
                 .expect("fetch");
+            // An empty answer below the high watermark is the broker being
+            // slow, not the end: stopping there would hide the topic's tail.
+            if records.is_empty() && offset < high_watermark {
+                empty_fetches += 1;
+                assert!(
+                    empty_fetches < 40,
+                    "{topic}/{p}: no records at offset {offset} below the high watermark {high_watermark}"
+                );
+                continue;
+            }
             for r in &records {
                 out.push(RawRec {
                     partition: p,
