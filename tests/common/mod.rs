@@ -463,7 +463,8 @@ pub async fn topics_with_prefix(bootstrap: &str, prefix: &str) -> Vec<String> {
     names
 }
 
-/// Reads every record of `topic` as bytes with rskafka, partitions in order.
+/// Reads every record of `topic` as bytes with rskafka, partitions in order;
+/// fails rather than return a topic with a hole or without its tail.
 pub async fn read_topic_raw(bootstrap: &str, topic: &str) -> Vec<RawRec> {
     let client = ClientBuilder::new(vec![bootstrap.to_string()])
         .build()
@@ -497,6 +498,13 @@ pub async fn read_topic_raw(bootstrap: &str, topic: &str) -> Vec<RawRec> {
                 continue;
             }
             for r in &records {
+                // The broker's offsets are contiguous (no compaction, no
+                // transactions here): a jump is a range the read skipped.
+                assert_eq!(
+                    r.offset, offset,
+                    "{topic}/{p}: the broker skipped offsets {offset}..{}",
+                    r.offset
+                );
                 out.push(RawRec {
                     partition: p,
                     offset: r.offset,
