@@ -236,7 +236,9 @@ start_moto() {
   local pidf="$STATE/moto.pid"
   if pid_alive "$pidf"; then log "moto already running"; return; fi
   port_open "$AWS_PORT" && die "port $AWS_PORT is taken by something else (set BP_AWS_PORT)"
-  "$VENV/bin/moto_server" -H 127.0.0.1 -p "$AWS_PORT" >"$STATE/moto.log" 2>&1 &
+  # moto's server with one request at a time: DynamoDB's conditional writes are atomic
+  # (scripts/moto_server.py says why the stock threaded server is not enough).
+  "$VENV/bin/python" "$ROOT_DIR/scripts/moto_server.py" -H 127.0.0.1 -p "$AWS_PORT" >"$STATE/moto.log" 2>&1 &
   echo $! > "$pidf"
   wait_for moto 60 port_open "$AWS_PORT"
   log "moto up on 127.0.0.1:$AWS_PORT"

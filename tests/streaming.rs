@@ -325,7 +325,12 @@ async fn concurrent_polls_one_runs_the_other_exits_cleanly(s: &Services, db: &Db
         };
         let (a, b) = (spawn(), spawn());
         let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
-        assert!(a.status.success() && b.status.success(), "both exit 0");
+        assert!(
+            a.status.success() && b.status.success(),
+            "both exit 0:\n{}\n{}",
+            String::from_utf8_lossy(&a.stderr),
+            String::from_utf8_lossy(&b.stderr)
+        );
         let mut statuses = vec![
             summary_of(&a)["status"].as_str().unwrap().to_string(),
             summary_of(&b)["status"].as_str().unwrap().to_string(),
