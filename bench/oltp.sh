@@ -71,6 +71,7 @@ N=$(echo "$LOAD" | "$BP_PYTHON" -c 'import json,sys; print(json.load(sys.stdin)[
 sql "FLUSH BINARY LOGS" >/dev/null
 BYTES=$(sql "SHOW BINARY LOGS" | "$BP_PYTHON" -c "import json,sys; print(sum(int(r[1]) for r in json.load(sys.stdin) if r[0] == '$FILE'))")
 echo "binlog: $FILE, $((BYTES / 1048576)) MiB, $N row changes" >&2
+echo "$FILE" > "$WORK/binlog_file"  # for bench/oltp_ab.sh
 
 # measure <tool> <rows-from-output: yes|no> <command...>: one run under GNU time, pinned.
 measure() {

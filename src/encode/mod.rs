@@ -80,6 +80,9 @@ impl Record {
 pub struct EventEncoder {
     opts: EncoderOptions,
     tables: HashMap<(String, String), Arc<TableCodec>>,
+    /// The codec used last: consecutive rows of one table (the common case)
+    /// find it without hashing or cloning the table's name.
+    last: Option<Arc<TableCodec>>,
     /// Pre-rendered `source` fields that never change.
     source_prefix: String,
     tx_topic: Arc<str>,
@@ -98,6 +101,7 @@ impl EventEncoder {
             schema_topic: opts.topic_prefix.as_str().into(),
             opts,
             tables: HashMap::new(),
+            last: None,
             source_prefix,
         }
     }
@@ -109,16 +113,25 @@ impl EventEncoder {
 
     /// The codec of a table shape (built once per shape).
     pub fn codec(&mut self, schema: &Arc<TableSchema>) -> Arc<TableCodec> {
-        if let Some(c) = self.tables.get(&(schema.db.clone(), schema.table.clone())) {
-            if Arc::ptr_eq(&c.schema, schema) || *c.schema == **schema {
-                return Arc::clone(c);
-            }
+        if let Some(c) = self
+            .last
+            .as_ref()
+            .filter(|c| Arc::ptr_eq(&c.schema, schema))
+        {
+            return Arc::clone(c);
         }
-        let codec = Arc::new(self.build_codec(schema));
-        self.tables.insert(
-            (schema.db.clone(), schema.table.clone()),
-            Arc::clone(&codec),
-        );
+        let codec = match self.tables.get(&(schema.db.clone(), schema.table.clone())) {
+            Some(c) if Arc::ptr_eq(&c.schema, schema) || *c.schema == **schema => Arc::clone(c),
+            _ => {
+                let codec = Arc::new(self.build_codec(schema));
+                self.tables.insert(
+                    (schema.db.clone(), schema.table.clone()),
+                    Arc::clone(&codec),
+                );
+                codec
+            }
+        };
+        self.last = Some(Arc::clone(&codec));
         codec
     }
 

@@ -501,19 +501,20 @@ impl BinlogSource {
     }
 
     async fn schema_for(&mut self, table_id: u64) -> Result<Option<Arc<TableSchema>>> {
-        let tme = self
-            .stream
-            .get_tme(table_id)
-            .ok_or_else(|| Error::Decode {
+        let Some(current) = self.stream.get_tme(table_id) else {
+            return Err(Error::Decode {
                 position: self.machine.file().to_string(),
                 reason: format!("rows event for unknown table id {table_id}"),
-            })?
-            .clone();
+            });
+        };
+        // Compared in place: the table map is cloned only when the table's
+        // shape is new (once per table, not once per rows event).
         if let Some(c) = self.tables.get(&table_id) {
-            if c.tme == tme {
+            if c.tme == *current {
                 return Ok(c.schema.clone());
             }
         }
+        let tme = current.clone();
         let (db, table) = (
             tme.database_name().into_owned(),
             tme.table_name().into_owned(),
