@@ -31,7 +31,12 @@ def main() -> None:
         with lock:
             # The whole body inside the lock: a lazy iterable would run the
             # backend after the lock is released.
-            return list(app(environ, start_response))
+            body = app(environ, start_response)
+            try:
+                return list(body)
+            finally:
+                if hasattr(body, "close"):
+                    body.close()
 
     run_simple(args.host, args.port, one_at_a_time, threaded=True)
 
