@@ -17,11 +17,14 @@ FILE=$(cat "$WORK/binlog_file")
 OUT="$WORK/ab.jsonl"; : > "$OUT"
 for ((i = 1; i <= REPEAT; i++)); do
   for schemas in on off; do
-    for build in before after; do
+    # Alternate who goes first: the broker's memory grows with every run.
+    order=$([ $((i % 2)) = 1 ] && echo "before after" || echo "after before")
+    for build in $order; do
       bin=$([ $build = before ] && echo "$BEFORE" || echo "$AFTER")
       name="poller-$schemas-1"
       printf '{"%s": {"epoch": 0, "checkpoint": {"position": {"file": "%s", "pos": 4}}}}' "$name" "$FILE" > "$WORK/offsets-$name.json"
-      /usr/bin/time -f '%e %U %S %M' -o "$WORK/ab-time.txt" taskset -c "$CPUS" "$bin" run --once --config "$WORK/$name.json" >"$WORK/ab-out.txt" 2>/dev/null
+      /usr/bin/time -f '%e %U %S %M' -o "$WORK/ab-time.txt" taskset -c "$CPUS" "$bin" run --once --config "$WORK/$name.json" >"$WORK/ab-out.txt" 2>"$WORK/ab-err.txt" \
+        || { echo "$build failed:" >&2; tail -5 "$WORK/ab-err.txt" >&2; exit 1; }
       "$BP_PYTHON" -c "
 import json
 w, u, s, rss = open('$WORK/ab-time.txt').read().split()[-4:]
