@@ -45,11 +45,16 @@ fn private_mariadb(name: &str, flags: &[&str]) -> Option<(Procs, Db)> {
     let dir = scratch(name);
     let data = dir.join("data");
     let sock = dir.join("mariadb.sock");
+    // A temporary directory of its own: two servers bootstrapping at once
+    // in a shared /tmp collide on their temporary tables' names.
+    let tmp = dir.join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
     let user = whoami();
     run_ok(
         Command::new("mariadb-install-db")
             .arg("--no-defaults")
             .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--tmpdir={}", tmp.display()))
             .arg(format!("--user={user}"))
             .args(["--auth-root-authentication-method=normal", "--skip-test-db"]),
         "mariadb-install-db",
@@ -58,6 +63,7 @@ fn private_mariadb(name: &str, flags: &[&str]) -> Option<(Procs, Db)> {
     let child = Command::new("mariadbd")
         .arg("--no-defaults")
         .arg(format!("--datadir={}", data.display()))
+        .arg(format!("--tmpdir={}", tmp.display()))
         .arg(format!("--user={user}"))
         .arg(format!("--port={port}"))
         .arg(format!("--socket={}", sock.display()))
