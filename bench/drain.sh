@@ -11,15 +11,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 SERVER="${1:-mysql}"
 ROWS="${ROWS:-500000}"
-scripts/dev-services.sh up >/dev/null 2>&1
-set -a; . target/dev-services.env; set +a
-# BP_BENCH_BIN measures another build (e.g. a previous commit) with the same script.
-if [ -n "${BP_BENCH_BIN:-}" ]; then
-  BIN="$BP_BENCH_BIN"
-else
-  cargo build --release --quiet --bin binlog-poller
-  BIN=target/release/binlog-poller
-fi
+. bench/common.sh
 
 case "$SERVER" in
   mysql) URL="$BP_MYSQL_URL" ;;

@@ -25,21 +25,11 @@ SERVER="${1:-mysql}"
 ROWS="${ROWS:-600000}"
 REPEAT="${REPEAT:-3}"
 CPUS="${CPUS:-0}"
-scripts/dev-services.sh up >/dev/null 2>&1
-set -a; . target/dev-services.env; set +a
-if [ -n "${BP_BENCH_BIN:-}" ]; then
-  BIN="$BP_BENCH_BIN"
-else
-  cargo build --release --quiet --bin binlog-poller
-  BIN=target/release/binlog-poller
-fi
-MYSQL_ROOT="${BP_CACHE_DIR:-$HOME/.cache/binlog-poller}/mysql-9.7-root"
+. bench/common.sh
 case "$SERVER" in
   mysql)
     URL="$BP_MYSQL_URL"
-    BINLOG_TOOL=("$MYSQL_ROOT/usr/lib64/ld-linux-x86-64.so.2"
-      --library-path "$MYSQL_ROOT/usr/lib/x86_64-linux-gnu:$MYSQL_ROOT/lib/x86_64-linux-gnu"
-      "$MYSQL_ROOT/usr/bin/mysqlbinlog" --ssl-mode=DISABLED --get-server-public-key)
+    BINLOG_TOOL=("${MYSQL97[@]}" "$MYSQL_ROOT/usr/bin/mysqlbinlog" --ssl-mode=DISABLED --get-server-public-key)
     TEXT_TOOL="mysqlbinlog"
     ;;
   mariadb)

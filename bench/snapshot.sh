@@ -11,26 +11,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SERVER="${1:-mysql}"
 ROWS="${ROWS:-1000000}"
 CHUNK="${CHUNK:-4096}"
-scripts/dev-services.sh up >/dev/null 2>&1
-set -a; . target/dev-services.env; set +a
-# BP_BENCH_BIN measures another build (e.g. a previous commit) with the same script.
-if [ -n "${BP_BENCH_BIN:-}" ]; then
-  BIN="$BP_BENCH_BIN"
-else
-  cargo build --release --quiet --bin binlog-poller
-  BIN=target/release/binlog-poller
-fi
-CACHE="${BP_CACHE_DIR:-$HOME/.cache/binlog-poller}"
-MYSQL_ROOT="$CACHE/mysql-9.7-root"
+. bench/common.sh
 
 case "$SERVER" in
   mysql)
     PORT="${BP_MYSQL_URL##*:}"
-    dump() {
-      "$MYSQL_ROOT/usr/lib64/ld-linux-x86-64.so.2" \
-        --library-path "$MYSQL_ROOT/usr/lib/x86_64-linux-gnu:$MYSQL_ROOT/lib/x86_64-linux-gnu" \
-        "$MYSQL_ROOT/usr/bin/mysqldump" --no-defaults "$@"
-    } ;;
+    dump() { "${MYSQL97[@]}" "$MYSQL_ROOT/usr/bin/mysqldump" --no-defaults "$@"; } ;;
   mariadb)
     PORT="${BP_MARIADB_URL##*:}"
     dump() { mariadb-dump --no-defaults "$@"; } ;;
