@@ -58,6 +58,15 @@ impl TableCodec {
             .map(|(i, _)| self.schema.columns[*i].name.as_str())
             .collect()
     }
+
+    /// Whether an update moves the row to another record key: Debezium then
+    /// emits a delete (and tombstone) of the old key and a create of the
+    /// new one. A keyless table's records all have the null key.
+    pub fn changes_key(&self, before: &[Cell], after: &[Cell]) -> bool {
+        self.key
+            .iter()
+            .any(|(i, _)| before.get(*i) != after.get(*i))
+    }
 }
 
 pub(super) fn is_text(c: &Column) -> bool {

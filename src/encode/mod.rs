@@ -135,6 +135,17 @@ impl EventEncoder {
         codec
     }
 
+    /// Whether `change` is an update that moves its row to another record
+    /// key (so a consumer sees a delete of the old key).
+    pub fn changes_key(&mut self, change: &RowChange) -> bool {
+        match (&change.before, &change.after) {
+            (Some(before), Some(after)) if change.op == Op::Update => {
+                self.codec(&change.table).changes_key(before, after)
+            }
+            _ => false,
+        }
+    }
+
     fn build_codec(&self, t: &Arc<TableSchema>) -> TableCodec {
         let rules = &self.opts.columns;
         let base = format!("{}.{}.{}", self.opts.topic_prefix, t.db, t.table);
@@ -382,7 +393,7 @@ impl EventEncoder {
                 let (Some(before), Some(after)) = (&change.before, &change.after) else {
                     return;
                 };
-                if !codec.key.is_empty() && codec.key.iter().any(|(i, _)| before[*i] != after[*i]) {
+                if codec.changes_key(before, after) {
                     // A key change: Debezium emits delete + tombstone of the
                     // old key and a create of the new one.
                     let parts: [Half<'_>; 2] = [

@@ -332,7 +332,10 @@ impl<'a, K: Sink, O: OffsetStore> Streamer<'a, K, O> {
                         stopped_at = Some(i as u64);
                         break;
                     }
-                    let seen = held_back(self.snapshot.as_ref(), change);
+                    let encoder = &mut *self.encoder;
+                    let seen = held_back(self.snapshot.as_ref(), change, || {
+                        encoder.changes_key(change)
+                    });
                     let part = match &seen {
                         Visible::All => Some(change),
                         Visible::Nothing => None,

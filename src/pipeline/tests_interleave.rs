@@ -329,6 +329,43 @@ async fn deletes_of_rows_published_before_a_crash_are_not_held_back() {
     assert_eq!(replay(&sink.records), db.rows("d", "t"));
 }
 
+/// The crash test's phantom key, on the memory database: poll 1 publishes
+/// the snapshot of `d.a` and then `d.t` and dies before its checkpoint. A
+/// key change of `d.t` follows. Poll 2 re-reads `d.a` first and streams the
+/// key change while `d.t` still waits, its chunk key not yet known: the
+/// delete of the old key must go out all the same, or the consumer keeps
+/// the row poll 1 published under it.
+#[tokio::test]
+async fn a_key_change_of_a_waiting_table_deletes_the_old_key() {
+    let db = database(6);
+    let mut first = (*schema()).clone();
+    first.table = "a".into();
+    db.create_table(Arc::new(first));
+    db.write("d", "a", (1..=4).map(insert).collect());
+    let (mut sink, store) = (
+        MemorySink::default(),
+        DiesBeforeCheckpoint {
+            inner: MemoryStore::default(),
+            commits_left: 1.into(),
+        },
+    );
+    run_on(&db, &mut sink, &store, &config(2, None))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        trace(&sink.records),
+        ["r:1", "r:2", "r:3", "r:4", "r:5", "r!:6"]
+    );
+    db.write("d", "t", vec![update(6, 60, 1)]);
+    store
+        .commits_left
+        .store(i64::MAX, std::sync::atomic::Ordering::SeqCst);
+    run_on(&db, &mut sink, &store, &config(2, None))
+        .await
+        .unwrap();
+    assert_eq!(replay(&sink.records), db.rows("d", "t"));
+}
+
 async fn run_on<O: OffsetStore>(
     db: &MemoryDatabase,
     sink: &mut MemorySink,
