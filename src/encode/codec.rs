@@ -2,6 +2,7 @@
 //! hashes, truncation, key columns), with the key and value schemas
 //! rendered once per table shape.
 
+use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 
 use serde_json::{Map, Value as Json};
@@ -48,6 +49,12 @@ pub struct TableCodec {
     /// Per column, the schema's `default` as JSON text: what a NULL is
     /// written as under `replace.null.with.default`.
     pub(super) defaults: Vec<Option<String>>,
+    /// Per operation (create or read, update, delete), the length of the
+    /// last value written: the next one's buffer starts that large (plus
+    /// slack), so a record is usually written without growing (copying)
+    /// its buffer. The last, not the longest: one huge row must not make
+    /// every later buffer huge.
+    pub(super) value_hint: [AtomicUsize; 3],
 }
 
 impl TableCodec {

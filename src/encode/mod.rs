@@ -37,6 +37,7 @@ mod types;
 pub use options::*;
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use serde_json::{json, Value as Json};
@@ -228,6 +229,7 @@ impl EventEncoder {
             key_schema,
             value_schema,
             defaults,
+            value_hint: Default::default(),
         }
     }
 
@@ -531,13 +533,22 @@ impl EventEncoder {
                 }
                 buf
             });
-        let mut v = Vec::with_capacity(
+        let hint = &codec.value_hint[match op {
+            Op::Update => 1,
+            Op::Delete => 2,
+            _ => 0,
+        }];
+        let last = hint.load(Ordering::Relaxed);
+        let mut v = Vec::with_capacity(if last > 0 {
+            // Slack for a longer string or number than last time.
+            last + 64
+        } else {
             256 + if self.opts.value_schemas {
                 codec.value_schema.len()
             } else {
                 0
-            },
-        );
+            }
+        });
         if self.opts.value_schemas {
             v.extend_from_slice(b"{\"schema\":");
             v.extend_from_slice(codec.value_schema.as_bytes());
@@ -571,12 +582,13 @@ impl EventEncoder {
         v.extend_from_slice(b",\"op\":\"");
         v.extend_from_slice(op.code().as_bytes());
         let now_ms = now_us.div_euclid(1000);
-        v.extend_from_slice(
-            format!(
+        // Straight into the buffer: `io::Write` for a `Vec` cannot fail.
+        let _ = std::io::Write::write_fmt(
+            &mut v,
+            format_args!(
                 "\",\"ts_ms\":{now_ms},\"ts_us\":{now_us},\"ts_ns\":{}}}",
                 now_us.saturating_mul(1000)
-            )
-            .as_bytes(),
+            ),
         );
         if self.opts.value_schemas {
             v.push(b'}');
@@ -584,13 +596,19 @@ impl EventEncoder {
         // Debezium writes a tombstone after a delete in a keyless table too
         // (with a null key).
         let tombstone = op == Op::Delete && self.opts.tombstones;
+        hint.store(v.len(), Ordering::Relaxed);
+        let (key, tombstone_key) = if tombstone {
+            (key.clone(), Some(key))
+        } else {
+            (key, None)
+        };
         out.push(Record {
             topic: Arc::clone(&codec.topic),
-            key: key.clone(),
+            key,
             value: Some(v),
             timestamp_ms: now_ms,
         });
-        if tombstone {
+        if let Some(key) = tombstone_key {
             out.push(Record {
                 topic: Arc::clone(&codec.topic),
                 key,

@@ -16,12 +16,11 @@
 //! string, YEAR 0, SET bitmaps).
 
 use mysql_common::binlog::events::{OptionalMetaExtractor, OptionalMetadataField, TableMapEvent};
-use mysql_common::binlog::jsonb::{JsonContainer, JsonDom, JsonNumber, JsonScalar};
 use mysql_common::binlog::value::BinlogValue;
 use mysql_common::constants::{ColumnType as MyType, GeometryType};
 use mysql_common::value::Value;
 
-use crate::model::number::java_double;
+use super::json_text::{write_json_dom, write_jsonb};
 use crate::model::{Cell, Column, ColumnType, SourceType, TableSchema};
 
 /// MySQL's `binary` character set id: a string column with it is BINARY,
@@ -340,9 +339,12 @@ pub fn cell_from_binlog(value: BinlogValue<'_>, ty: &ColumnType) -> Result<Cell,
     let v = match value {
         BinlogValue::Value(v) => v,
         BinlogValue::Jsonb(j) => {
-            let dom = j.parse().map_err(|e| format!("JSON value: {e}"))?;
             let mut text = String::new();
-            write_json_dom(&mut text, &dom);
+            if write_jsonb(&mut text, &j).is_none() {
+                text.clear();
+                let dom = j.parse().map_err(|e| format!("JSON value: {e}"))?;
+                write_json_dom(&mut text, &dom);
+            }
             return Ok(Cell::Json(text));
         }
         BinlogValue::JsonDiff(_) => {
@@ -367,20 +369,24 @@ pub fn cell_from_binlog(value: BinlogValue<'_>, ty: &ColumnType) -> Result<Cell,
         (Value::UInt(u), _) => Cell::UInt(u),
         (Value::Float(f), _) => Cell::Float(f),
         (Value::Double(d), _) => Cell::Double(d),
-        (Value::Bytes(b), ColumnType::Decimal { .. }) => {
-            Cell::Decimal(String::from_utf8_lossy(&b).into_owned())
-        }
+        (Value::Bytes(b), ColumnType::Decimal { .. }) => Cell::Decimal(utf8_or_lossy(b)),
         (Value::Bytes(b), ColumnType::String { charset }) => Cell::Text(decode_text(b, *charset)),
-        (Value::Bytes(b), ColumnType::Json) => Cell::Json(String::from_utf8_lossy(&b).into_owned()),
+        (Value::Bytes(b), ColumnType::Json) => Cell::Json(utf8_or_lossy(b)),
         (Value::Bytes(b), ColumnType::Timestamp { .. }) => {
             let s = String::from_utf8_lossy(&b);
             let (secs, frac) = s.split_once('.').unwrap_or((&s, "0"));
+            // The fraction's first six digits, padded with zeros: micros.
+            let mut micros = 0;
+            for k in 0..6 {
+                let d = frac.as_bytes().get(k).copied().unwrap_or(b'0');
+                if !d.is_ascii_digit() {
+                    return Err(format!("TIMESTAMP value {s:?}"));
+                }
+                micros = micros * 10 + u32::from(d - b'0');
+            }
             Cell::Timestamp {
                 secs: secs.parse().map_err(|_| format!("TIMESTAMP value {s:?}"))?,
-                micros: format!("{frac:0<6}")
-                    .get(..6)
-                    .and_then(|f| f.parse().ok())
-                    .ok_or_else(|| format!("TIMESTAMP value {s:?}"))?,
+                micros,
             }
         }
         // A TIME(1)/TIME(2) column read as TIMESTAMP(0) (see `time2_workaround`): the
@@ -542,86 +548,6 @@ pub fn time2_fsp12_micros(b: [u8; 4]) -> i64 {
     }
 }
 
-/// Writes MySQL's binary JSON as compact text, as Debezium's binlog reader
-/// does: object members in MySQL's storage order (by key length, then
-/// bytes; also the order `SELECT` prints), DECIMAL members as bare numbers,
-/// doubles as Java prints them, dates and times as strings, other opaque
-/// values as `base64:type<N>:<data>`.
-pub fn write_json_dom(out: &mut String, dom: &JsonDom) {
-    use std::fmt::Write as _;
-    match dom {
-        JsonDom::Container(JsonContainer::Array(items)) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_json_dom(out, item);
-            }
-            out.push(']');
-        }
-        JsonDom::Container(JsonContainer::Object(members)) => {
-            let mut sorted: Vec<(&String, &JsonDom)> = members.iter().collect();
-            sorted.sort_by(|a, b| (a.0.len(), a.0.as_bytes()).cmp(&(b.0.len(), b.0.as_bytes())));
-            out.push('{');
-            for (i, (k, v)) in sorted.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                push_json_str(out, k);
-                out.push(':');
-                write_json_dom(out, v);
-            }
-            out.push('}');
-        }
-        JsonDom::Scalar(s) => match s {
-            JsonScalar::Null => out.push_str("null"),
-            JsonScalar::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
-            JsonScalar::String(x) => push_json_str(out, x),
-            // Debezium's binlog JSON formatter drops a fraction's trailing
-            // zeros (`10:00:00.25`), and a zero fraction.
-            JsonScalar::DateTime(t) => {
-                let full = format!("{t:.6}");
-                let text = match full.rsplit_once('.') {
-                    Some((main, frac))
-                        if frac.len() == 6 && frac.bytes().all(|b| b.is_ascii_digit()) =>
-                    {
-                        let frac = frac.trim_end_matches('0');
-                        if frac.is_empty() {
-                            main.to_string()
-                        } else {
-                            format!("{main}.{frac}")
-                        }
-                    }
-                    _ => full,
-                };
-                push_json_str(out, &text)
-            }
-            JsonScalar::Opaque(o) => push_json_str(out, &o.to_string()),
-            JsonScalar::Number(JsonNumber::Int(i)) => {
-                let _ = write!(out, "{i}");
-            }
-            JsonScalar::Number(JsonNumber::Uint(u)) => {
-                let _ = write!(out, "{u}");
-            }
-            JsonScalar::Number(JsonNumber::Decimal(d)) => {
-                let _ = write!(out, "{d}");
-            }
-            // Debezium's binlog JSON formatter: `Double.toString`, unless that
-            // has an exponent; then the double's exact value, written plain
-            // (`new BigDecimal(d).toPlainString()`).
-            JsonScalar::Number(JsonNumber::Double(x)) => {
-                let java = java_double(*x);
-                if java.contains('E') {
-                    out.push_str(&exact_plain_decimal(*x));
-                } else {
-                    out.push_str(&java);
-                }
-            }
-        },
-    }
-}
-
 /// The exact value of a finite double in plain decimal notation, as Java's
 /// `new BigDecimal(d).toPlainString()` writes it (`1e-7` is
 /// `0.000000099999999999999995474811182588625868561393872369080781936645507812 5`
@@ -694,10 +620,6 @@ pub fn exact_plain_decimal(x: f64) -> String {
     out
 }
 
-fn push_json_str(out: &mut String, s: &str) {
-    out.push_str(&serde_json::to_string(s).unwrap_or_default());
-}
-
 /// Reinterprets a sign-extended integer as the unsigned value of its width,
 /// for servers that did not log signedness.
 fn widen_unsigned(i: i64, ty: &ColumnType) -> u64 {
@@ -720,8 +642,13 @@ fn decode_text(b: Vec<u8>, charset: u16) -> String {
         // MySQL's latin1 is Windows-1252; the C1 range differs only in 0x80-0x9f.
         b.into_iter().map(char::from).collect()
     } else {
-        String::from_utf8(b).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        utf8_or_lossy(b)
     }
+}
+
+/// The bytes as a string without copying them, unless they are not UTF-8.
+fn utf8_or_lossy(b: Vec<u8>) -> String {
+    String::from_utf8(b).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 #[cfg(test)]

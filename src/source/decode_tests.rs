@@ -141,6 +141,14 @@ fn timestamp_strings() {
         cell_from_binlog(val(Value::Bytes(b"5".to_vec())), &t).unwrap(),
         Cell::Timestamp { secs: 5, micros: 0 }
     );
+    assert_eq!(
+        cell_from_binlog(val(Value::Bytes(b"5.12".to_vec())), &t).unwrap(),
+        Cell::Timestamp {
+            secs: 5,
+            micros: 120_000
+        }
+    );
+    assert!(cell_from_binlog(val(Value::Bytes(b"5.1x".to_vec())), &t).is_err());
 }
 
 #[test]

@@ -22,6 +22,7 @@
 mod binlog;
 pub(crate) mod ddl;
 mod decode;
+mod json_text;
 #[cfg(any(test, feature = "testing"))]
 mod memory;
 mod mysql;
