@@ -52,7 +52,7 @@ async fn purged_position_resnapshots_with_when_needed_and_fails_otherwise(s: &Se
         conn.query_drop("FLUSH BINARY LOGS").await.unwrap();
         let logs: Vec<mysql_async::Row> = conn.query("SHOW BINARY LOGS").await.unwrap();
         let names: Vec<String> = logs.iter().map(|r| r.get(0).unwrap()).collect();
-        if !names.contains(&stored_file) {
+        if !names.iter().any(|n| **n == *stored_file) {
             break;
         }
         conn.query_drop(format!("PURGE BINARY LOGS TO '{}'", names.last().unwrap()))

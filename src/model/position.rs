@@ -14,6 +14,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -40,15 +41,25 @@ fn perr(what: &'static str, input: &str, reason: &'static str) -> ParsePositionE
 /// grows past six digits, so string order would be wrong), then offset.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct BinlogPosition {
-    /// Binlog file name, e.g. `mysql-bin.000003`.
-    pub file: String,
+    /// Binlog file name, e.g. `mysql-bin.000003`. Shared: every row change
+    /// carries its position, and a clone must not copy the name.
+    #[serde(serialize_with = "ser_arc_str", deserialize_with = "de_arc_str")]
+    pub file: Arc<str>,
     /// Byte offset within the file. 4 is the first event after the magic header.
     pub pos: u64,
 }
 
+fn ser_arc_str<S: serde::Serializer>(s: &Arc<str>, ser: S) -> Result<S::Ok, S::Error> {
+    ser.serialize_str(s)
+}
+
+fn de_arc_str<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Arc<str>, D::Error> {
+    String::deserialize(de).map(Arc::from)
+}
+
 impl BinlogPosition {
     /// A position at `pos` in `file`.
-    pub fn new(file: impl Into<String>, pos: u64) -> Self {
+    pub fn new(file: impl Into<Arc<str>>, pos: u64) -> Self {
         Self {
             file: file.into(),
             pos,

@@ -418,7 +418,7 @@ impl ServerInfo {
             return Ok(stored.contains_set(&purged));
         }
         let logs = binary_logs(conn, &self.server).await?;
-        Ok(logs.iter().any(|f| *f == cp.resume_position().file))
+        Ok(logs.iter().any(|f| **f == *cp.resume_position().file))
     }
 }
 

@@ -148,7 +148,7 @@ pub async fn checkpoint_at(
                     "{p}: positions start at 4, after the file's magic number"
                 )));
             }
-            if !logs.contains(&p.file) {
+            if !logs.iter().any(|f| **f == *p.file) {
                 return Ok(Err(format!(
                     "{} is not on the server (it has {}); it was purged or never existed",
                     p.file,

@@ -152,7 +152,7 @@ impl RowNumbers {
 pub(crate) struct Machine {
     flavor: Flavor,
     include_query: bool,
-    file: String,
+    file: Arc<str>,
     in_tx: bool,
     explicit_begin: bool,
     gtid: Option<Arc<str>>,
@@ -176,13 +176,13 @@ impl Machine {
     pub(crate) fn new(
         flavor: Flavor,
         include_query: bool,
-        file: String,
+        file: impl Into<Arc<str>>,
         resume: Option<TxProgress>,
     ) -> Self {
         Self {
             flavor,
             include_query,
-            file,
+            file: file.into(),
             in_tx: false,
             explicit_begin: false,
             gtid: None,
@@ -209,7 +209,7 @@ impl Machine {
     }
 
     fn pos(&self, p: u64) -> BinlogPosition {
-        BinlogPosition::new(self.file.clone(), p)
+        BinlogPosition::new(Arc::clone(&self.file), p)
     }
 
     fn decode_err(&self, pos: u64, reason: &str) -> Error {
@@ -303,7 +303,7 @@ impl Machine {
         };
         match data {
             Some(EventData::RotateEvent(r)) => {
-                self.file = rotate_file_name(ev, r.name_raw());
+                self.file = rotate_file_name(ev, r.name_raw()).into();
                 if !self.in_tx {
                     let next = self.pos(r.position());
                     out.push(Step::Emit(SourceEvent::Advance { next, ts_sec }));

@@ -178,7 +178,7 @@ fn mysql_gtid_dump_yields_transactions_and_a_ddl_group() {
 #[test]
 fn mysql_position_dump_crosses_a_rotation() {
     let events = replay("mysql_pos.bin");
-    let mut m = Machine::new(Flavor::MySql, false, "mysql-bin.000003".into(), None);
+    let mut m = Machine::new(Flavor::MySql, false, "mysql-bin.000003", None);
     let steps = run(&mut m, &events);
     expect(
         &lines(&steps),
@@ -216,12 +216,7 @@ fn mysql_position_dump_crosses_a_rotation() {
 fn resume_inside_the_last_transaction_of_a_file() {
     let events = replay("mysql_resume.bin");
     let resume = progress("mysql-bin.000003", 555, Some("UUID:8"), 1);
-    let mut m = Machine::new(
-        Flavor::MySql,
-        false,
-        "mysql-bin.000003".into(),
-        Some(resume),
-    );
+    let mut m = Machine::new(Flavor::MySql, false, "mysql-bin.000003", Some(resume));
     let steps = run(&mut m, &events);
     expect(
         &lines(&steps),
@@ -246,12 +241,7 @@ fn resume_inside_the_last_transaction_of_a_file() {
     // Matched by GTID alone (a start recorded elsewhere), every published
     // rows event is skipped.
     let resume = progress("mysql-bin.000099", 4, Some("UUID:8"), 2);
-    let mut m = Machine::new(
-        Flavor::MySql,
-        false,
-        "mysql-bin.000003".into(),
-        Some(resume),
-    );
+    let mut m = Machine::new(Flavor::MySql, false, "mysql-bin.000003", Some(resume));
     let lines = lines(&run(&mut m, &events));
     assert_eq!(lines.iter().filter(|l| l.starts_with("skipped")).count(), 2);
     assert_eq!(lines.iter().filter(|l| l.starts_with("rows ")).count(), 1);
@@ -263,12 +253,7 @@ fn resume_applies_to_the_first_transaction_only() {
     // first: the first transaction consumes it and nothing is skipped.
     let events = replay("mysql_pos.bin");
     let resume = progress("mysql-bin.000003", 555, None, 1);
-    let mut m = Machine::new(
-        Flavor::MySql,
-        false,
-        "mysql-bin.000003".into(),
-        Some(resume),
-    );
+    let mut m = Machine::new(Flavor::MySql, false, "mysql-bin.000003", Some(resume));
     let lines = lines(&run(&mut m, &events));
     assert!(!lines.iter().any(|l| l.starts_with("skipped")), "{lines:?}");
     assert_eq!(lines.iter().filter(|l| l.starts_with("rows ")).count(), 4);
@@ -279,7 +264,7 @@ fn mysql_compressed_payload_with_two_rows_events() {
     let events = replay("mysql_compressed.bin");
     // GTID, TRANSACTION_PAYLOAD, and its eight inner events.
     assert_eq!(events.len(), 4 + 1 + 8);
-    let mut m = Machine::new(Flavor::MySql, false, "mysql-bin.000005".into(), None);
+    let mut m = Machine::new(Flavor::MySql, false, "mysql-bin.000005", None);
     let steps = run(&mut m, &events);
     let lines = lines(&steps);
     assert_eq!(
@@ -335,12 +320,7 @@ fn mysql_compressed_payload_with_two_rows_events() {
 
     // Resuming inside the payload skips the first rows event only.
     let resume = progress("mysql-bin.000005", 198, None, 1);
-    let mut m = Machine::new(
-        Flavor::MySql,
-        false,
-        "mysql-bin.000005".into(),
-        Some(resume),
-    );
+    let mut m = Machine::new(Flavor::MySql, false, "mysql-bin.000005", Some(resume));
     let steps = run(&mut m, &events);
     let lines = self::lines(&steps);
     assert_eq!(lines[4], "skipped rows (0 changes)");
@@ -351,7 +331,7 @@ fn mysql_compressed_payload_with_two_rows_events() {
 #[test]
 fn mariadb_gtid_events_and_a_standalone_ddl() {
     let events = replay("mariadb_gtid.bin");
-    let mut m = Machine::new(Flavor::MariaDb, true, "mariadb-bin.000002".into(), None);
+    let mut m = Machine::new(Flavor::MariaDb, true, "mariadb-bin.000002", None);
     let steps = run(&mut m, &events);
     expect(
         &lines(&steps),
@@ -393,7 +373,7 @@ fn mariadb_gtid_events_and_a_standalone_ddl() {
     )));
 
     // Without include.query nothing about statement texts is asked for.
-    let mut m = Machine::new(Flavor::MariaDb, false, "mariadb-bin.000002".into(), None);
+    let mut m = Machine::new(Flavor::MariaDb, false, "mariadb-bin.000002", None);
     let lines = lines(&run(&mut m, &events));
     assert!(
         !lines
@@ -428,7 +408,7 @@ fn heartbeats_change_nothing() {
         .iter()
         .position(|e| e.header().event_type_raw() == EventType::TABLE_MAP_EVENT as u8)
         .unwrap();
-    let mut m = Machine::new(Flavor::MariaDb, true, "mariadb-bin.000002".into(), None);
+    let mut m = Machine::new(Flavor::MariaDb, true, "mariadb-bin.000002", None);
     run(&mut m, &events[..table_map]);
     let beat = synthetic(EventType::HEARTBEAT_EVENT as u8, 0, b"mariadb-bin.000002");
     assert!(m.feed(&beat).unwrap().is_empty());
@@ -491,7 +471,7 @@ fn mariadb_compressed_events_are_decoded() {
     for t in [165, 166, 167, 168] {
         assert!(types.contains(&t), "the fixture has type {t}: {types:?}");
     }
-    let mut m = Machine::new(Flavor::MariaDb, false, "mariadb-bin.000002".into(), None);
+    let mut m = Machine::new(Flavor::MariaDb, false, "mariadb-bin.000002", None);
     let steps = run(&mut m, &events);
     let mut lines = lines(&steps);
     let ddl = lines
@@ -571,8 +551,8 @@ fn mariadb_compressed_events_are_decoded() {
 fn compressed_events_inflate_within_a_bound() {
     let events = replay("mariadb_compressed.bin");
     // The first rows event holds a 300-byte value: above a 200-byte bound.
-    let mut m = Machine::new(Flavor::MariaDb, false, "mariadb-bin.000002".into(), None)
-        .with_max_event_bytes(200);
+    let mut m =
+        Machine::new(Flavor::MariaDb, false, "mariadb-bin.000002", None).with_max_event_bytes(200);
     let first = events
         .iter()
         .position(|e| e.header().event_type_raw() == 166)
@@ -601,7 +581,7 @@ fn query_body(sql: &str) -> Vec<u8> {
 /// header events (so the file is known and nothing is open).
 fn after_header(event: Event) -> Result<Vec<Step>> {
     let events = replay("mariadb_gtid.bin");
-    let mut m = Machine::new(Flavor::MariaDb, false, "mariadb-bin.000002".into(), None);
+    let mut m = Machine::new(Flavor::MariaDb, false, "mariadb-bin.000002", None);
     run(&mut m, &events[..5]);
     m.feed(&event)
 }
@@ -695,7 +675,7 @@ fn a_transaction_that_begins_before_the_previous_one_ended_stops_the_poll() {
         b
     };
     let events = replay("mariadb_gtid.bin");
-    let mut m = Machine::new(Flavor::MariaDb, false, "mariadb-bin.000002".into(), None);
+    let mut m = Machine::new(Flavor::MariaDb, false, "mariadb-bin.000002", None);
     run(&mut m, &events[..5]);
     let steps = m.feed(&synthetic(162, 1000, &gtid(7))).unwrap();
     assert_eq!(lines(&steps), ["begin mariadb-bin.000002:968 0-2-7"]);

@@ -78,7 +78,7 @@ pub struct BinlogSource {
     row_numbers: RowNumbers,
     /// The file and `row` of the last row change decoded: Debezium's
     /// offset carries it into the DDL events after it.
-    last_row: Option<(String, u32)>,
+    last_row: Option<(Arc<str>, u32)>,
     /// Tables this poll published in schema change events, `(db, table)`:
     /// a renamed table keeps its columns (Debezium's model of it).
     known: HashMap<(String, String), serde_json::Value>,
@@ -168,7 +168,7 @@ impl BinlogSource {
                         position: set.to_string(),
                         reason: format!("GTID set not understood by the driver: {e}"),
                     })?;
-                (String::new(), Some(sids))
+                (Arc::from(""), Some(sids))
             }
         };
         let mut req = BinlogStreamRequest::new(dump_server_id(config, flavor)).with_non_blocking();
