@@ -564,4 +564,4 @@ fn format_uuid(b: &[u8; 16]) -> String {
 
 #[cfg(test)]
 #[path = "machine_tests.rs"]
-mod tests;
+pub(super) mod tests;

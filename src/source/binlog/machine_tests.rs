@@ -15,7 +15,7 @@ use crate::source::decode::{cell_from_binlog, table_schema_from_tme};
 /// The events of a fixture, in the order the driver yields them: each packet
 /// through `EventStreamReader::read` (after the status byte), and the inner
 /// events of a TRANSACTION_PAYLOAD_EVENT right after it.
-fn replay(name: &str) -> Vec<Event> {
+pub(crate) fn replay(name: &str) -> Vec<Event> {
     let path = format!(
         "{}/tests/fixtures/binlog/{name}",
         env!("CARGO_MANIFEST_DIR")

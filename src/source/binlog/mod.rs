@@ -19,6 +19,7 @@
 mod compressed;
 mod event_types;
 mod machine;
+mod rows;
 
 use std::collections::{HashMap, VecDeque};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -32,6 +33,7 @@ use mysql_common::binlog::events::{RowsEventData, TableMapEvent};
 use mysql_common::packets::Sid;
 
 use self::machine::{Machine, Origin, RowNumbers, Step};
+use self::rows::RowLayout;
 use super::ddl::{
     debezium_filters, declared_table, joined_tables, parse_ddl, ChangeKind, Ddl, SchemaEvent,
 };
@@ -61,6 +63,8 @@ struct CachedTable {
     /// ([`time2_workaround`]).
     decode_tme: Option<TableMapEvent<'static>>,
     schema: Option<Arc<TableSchema>>,
+    /// How to read the rows of the table map rows are decoded with.
+    layout: Option<RowLayout>,
 }
 
 /// A [`Source`] reading a MySQL or MariaDB server's binlog.
@@ -544,12 +548,16 @@ impl BinlogSource {
             })?,
             None => None,
         };
+        let layout = schema
+            .as_ref()
+            .and_then(|_| RowLayout::of(decode_tme.as_ref().unwrap_or(&tme)));
         self.tables.insert(
             table_id,
             CachedTable {
                 decode_tme,
                 tme,
                 schema: schema.clone(),
+                layout,
             },
         );
         Ok(schema)
@@ -602,23 +610,20 @@ impl BinlogSource {
             gtid,
             thread,
         } = origin;
-        let tme = match self
-            .tables
-            .get(&table_id)
-            .and_then(|c| c.decode_tme.as_ref())
-        {
+        let cached = self.tables.get(&table_id);
+        let tme = match cached.and_then(|c| c.decode_tme.as_ref()) {
             Some(patched) => patched,
             None => self
                 .stream
                 .get_tme(table_id)
                 .ok_or_else(|| decode_err(&position, "table map vanished"))?,
         };
+        let layout = cached
+            .and_then(|c| c.layout.as_ref())
+            .filter(|_| RowLayout::handles(rows));
         let decoded = catch_unwind(AssertUnwindSafe(|| {
             let mut out = Vec::new();
-            for (i, row) in rows.rows(tme).enumerate() {
-                let (before, after) = row.map_err(|e| e.to_string())?;
-                let before = before.map(|r| cells(r, &schema)).transpose()?;
-                let after = after.map(|r| cells(r, &schema)).transpose()?;
+            let mut push = |i: usize, before, after| {
                 out.push(RowChange {
                     table: Arc::clone(&schema),
                     op,
@@ -635,6 +640,24 @@ impl BinlogSource {
                         query: self.rows_query.clone(),
                     },
                 });
+            };
+            match layout {
+                Some(layout) => layout.decode(rows, &schema, &mut push)?,
+                None => {
+                    for (i, row) in rows.rows(tme).enumerate() {
+                        let (before, after) = row.map_err(|e| e.to_string())?;
+                        let before = before.map(|r| cells(r, &schema)).transpose()?;
+                        let after = after.map(|r| cells(r, &schema)).transpose()?;
+                        push(i, before, after);
+                    }
+                }
+            }
+            // Debug builds (the tests) read every rows event both ways: the
+            // integration tests' tables of every type hold the layout
+            // decoder to the row iterator.
+            #[cfg(debug_assertions)]
+            if layout.is_some() {
+                rows::check_against_row_iterator(rows, tme, &schema, &out);
             }
             Ok::<_, String>(out)
         }))
