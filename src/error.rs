@@ -118,6 +118,12 @@ pub enum Error {
         fix: String,
     },
 
+    /// A transform could not handle a record (a `route.by.field` column
+    /// that is not a string, a replacement naming a missing group): the
+    /// poll stops before publishing it, and nothing is checkpointed past it.
+    #[error("transform {transform}: {reason}; the poll stopped and the checkpoint was not moved; fix transforms.{transform}.*")]
+    Transform { transform: String, reason: String },
+
     /// A record exceeds what the broker accepts.
     #[error("a change of table {table} (key columns: {key}) at {position} makes a {size}-byte record for topic {topic}, above kafka.max.request.size ({limit} bytes); raise the broker's message.max.bytes and kafka.max.request.size, exclude or truncate the large column (column.exclude.list, column.truncate.to.N.chars), or set event.processing.failure.handling.mode=warn to skip such changes")]
     RecordTooLarge {
@@ -287,6 +293,7 @@ impl Error {
             | Error::PositionPurged { .. }
             | Error::Decode { .. }
             | Error::UnsupportedEvent { .. }
+            | Error::Transform { .. }
             | Error::RecordTooLarge { .. }
             | Error::OffsetsTableMissing { .. }
             | Error::OffsetsAccessDenied { .. }

@@ -74,6 +74,7 @@ pub mod pipeline;
 pub mod platform;
 pub mod sink;
 pub mod source;
+pub mod transform;
 
 pub use config::Config;
 pub use error::{Error, Result};

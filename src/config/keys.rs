@@ -202,8 +202,6 @@ const EMPTY: &[&str] = &[""];
 /// with why and what to use instead, so no registration silently loses a
 /// behaviour it asked for.
 pub(super) const REFUSED: &[Refused] = &[
-    refused(Keys::RootAndFamily("transforms"), EMPTY, "single message transforms are not supported yet; consumers can apply them, or remove the keys"),
-    refused(Keys::RootAndFamily("predicates"), EMPTY, "predicates belong to single message transforms, which are not supported yet; remove the keys"),
     refused(Keys::Listing("converters"), EMPTY, "custom converters are not supported; remove converters and its <name>.* keys (values are encoded as Debezium's defaults)"),
     refused(Keys::One("post.processors"), EMPTY, "post processors are not supported; remove the key"),
     refused(Keys::One("heartbeat.action.query"), EMPTY, "the poller never writes to the database; run the statement from a scheduler, or remove the key"),

@@ -44,6 +44,7 @@ mod reader;
 mod tests;
 #[cfg(test)]
 mod tests_registration;
+mod transforms;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -53,6 +54,10 @@ pub use crate::error::ConfigProblems;
 pub use crate::model::pattern::Patterns;
 pub use filters::TableFilter;
 pub use kafka::{KafkaProtocol, KafkaSasl, KafkaSecurity, SaslMechanism};
+pub use transforms::{
+    DeleteMode, FieldRef, PredicateKind, TransformKind, TransformStage, UnwrapOptions,
+    SUPPORTED_PREDICATES, SUPPORTED_TRANSFORMS,
+};
 
 use crate::encode::{
     BigIntUnsignedMode, BinaryMode, ColumnRules, DecimalMode, EncoderOptions, SkippedOps,
@@ -376,6 +381,9 @@ pub struct Config {
     /// snapshot reads that table with (listed in
     /// `snapshot.select.statement.overrides`).
     pub snapshot_overrides: BTreeMap<String, String>,
+    /// `transforms` (with `predicates`): the single message transforms
+    /// applied to every record, in order; none by default, as Kafka Connect.
+    pub transforms: Vec<TransformStage>,
     /// `heartbeat.interval.ms`: emit a Debezium heartbeat at most this
     /// often; default off (0), as Debezium. Consumers use heartbeats to see
     /// the connector alive when the captured tables are quiet.

@@ -462,6 +462,7 @@ impl Config {
             ));
         }
         let kafka_security = KafkaSecurity::read(&mut r);
+        let transforms = super::transforms::read(&mut r);
         let decimal_mode = r.choice(
             "decimal.handling.mode",
             DecimalMode::Precise,
@@ -655,6 +656,7 @@ impl Config {
                 snapshot_lock_timeout,
                 snapshot_include,
                 snapshot_overrides,
+                transforms,
                 heartbeat_interval,
                 heartbeat_topics_prefix,
                 ssl_mode,

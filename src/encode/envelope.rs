@@ -17,7 +17,7 @@ pub(super) fn wrap(schemas: bool, schema: &str, payload: &str) -> Vec<u8> {
 /// characters as `\u00XX`, characters outside the Basic Multilingual Plane
 /// as a surrogate pair of `\uXXXX` escapes (upper-case hex), the rest as
 /// UTF-8.
-pub(super) fn write_json_str(buf: &mut Vec<u8>, s: &str) {
+pub(crate) fn write_json_str(buf: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let unit = |buf: &mut Vec<u8>, u: u16| {
         buf.extend_from_slice(b"\\u");

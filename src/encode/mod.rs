@@ -45,15 +45,17 @@ use serde_json::{json, Value as Json};
 use crate::model::{Cell, Op, RowChange, SchemaChange, TableSchema, TxCounter};
 
 pub use codec::TableCodec;
+pub(crate) use envelope::write_json_str;
 pub(crate) use types::column_schema;
 
 use codec::{schema_params, shape_for, write_row, Half, Shape};
-use envelope::{
-    schema_change_value_schema, source_schema, transaction_schema, wrap, write_json_str,
-};
+use envelope::{schema_change_value_schema, source_schema, transaction_schema, wrap};
 
 /// The `version` written in every `source` block.
 pub const CONNECTOR_VERSION: &str = concat!("binlog-poller-", env!("CARGO_PKG_VERSION"));
+
+/// Record headers, in order; a `None` value is a null header.
+pub type Headers = Vec<(String, Option<Vec<u8>>)>;
 
 /// A record ready for Kafka.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +66,9 @@ pub struct Record {
     pub key: Option<Vec<u8>>,
     /// Serialized value; `None` for a tombstone.
     pub value: Option<Vec<u8>>,
+    /// Headers, in order; a `None` value is a null header. Only transforms
+    /// add them (`add.headers`).
+    pub headers: Headers,
     /// Record timestamp, milliseconds since the epoch.
     pub timestamp_ms: i64,
 }
@@ -71,7 +76,13 @@ pub struct Record {
 impl Record {
     /// Bytes this record adds to a produce request (key and value).
     pub fn size(&self) -> usize {
-        self.key.as_ref().map_or(0, Vec::len) + self.value.as_ref().map_or(0, Vec::len)
+        self.key.as_ref().map_or(0, Vec::len)
+            + self.value.as_ref().map_or(0, Vec::len)
+            + self
+                .headers
+                .iter()
+                .map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len))
+                .sum::<usize>()
     }
 }
 
@@ -254,6 +265,7 @@ impl EventEncoder {
             .into(),
             key: Some(key),
             value: Some(value),
+            headers: Vec::new(),
             timestamp_ms: ts_ms,
         }
     }
@@ -303,6 +315,7 @@ impl EventEncoder {
             topic: Arc::clone(&self.tx_topic),
             key: Some(key),
             value: Some(value),
+            headers: Vec::new(),
             timestamp_ms: tx.ts_ms,
         }
     }
@@ -349,6 +362,7 @@ impl EventEncoder {
             topic: Arc::clone(&self.schema_topic),
             key: Some(key),
             value: Some(value),
+            headers: Vec::new(),
             timestamp_ms: now_ms,
         }
     }
@@ -606,6 +620,7 @@ impl EventEncoder {
             topic: Arc::clone(&codec.topic),
             key,
             value: Some(v),
+            headers: Vec::new(),
             timestamp_ms: now_ms,
         });
         if let Some(key) = tombstone_key {
@@ -613,6 +628,7 @@ impl EventEncoder {
                 topic: Arc::clone(&codec.topic),
                 key,
                 value: None,
+                headers: Vec::new(),
                 timestamp_ms: now_ms,
             });
         }

@@ -39,6 +39,8 @@ pub struct PollOptions {
     pub max_record_bytes: usize,
     /// What a record above that does (`event.processing.failure.handling.mode`).
     pub failure_mode: FailureMode,
+    /// The `transforms` chain every record goes through before it is sent.
+    pub transforms: crate::transform::Chain,
 }
 
 impl PollOptions {
@@ -61,6 +63,7 @@ impl PollOptions {
             tx_metadata: config.provide_transaction_metadata,
             max_record_bytes: config.kafka_max_record_bytes,
             failure_mode: config.failure_mode,
+            transforms: crate::transform::Chain::new(config),
         }
     }
 }

@@ -597,7 +597,10 @@ impl<'a, K: Sink, O: OffsetStore> Streamer<'a, K, O> {
         if self.buf.is_empty() {
             return Ok(());
         }
-        let records = std::mem::take(&mut self.buf);
+        // Transforms run on what is sent; the buffer's bounds count what
+        // was encoded (a transform that grows a record is rare, and the
+        // broker's own limit still applies).
+        let records = self.opts.transforms.apply(std::mem::take(&mut self.buf))?;
         let n = records.len() as u64;
         let limit = self
             .opts

@@ -88,6 +88,7 @@ fn opts(max_events: Option<u64>, batch: usize) -> PollOptions {
         tx_metadata: false,
         max_record_bytes: 1 << 20,
         failure_mode: FailureMode::Fail,
+        transforms: Default::default(),
     }
 }
 

@@ -278,10 +278,17 @@ impl Sink for KafkaSink {
                     bytes = 0;
                 }
                 bytes += sz;
+                // rskafka's records carry headers as a map: by name, one
+                // value each, none null (a null header goes out empty).
+                let headers = r
+                    .headers
+                    .into_iter()
+                    .map(|(k, v)| (k, v.unwrap_or_default()))
+                    .collect();
                 batch.push(rskafka::record::Record {
                     key: r.key,
                     value: r.value,
-                    headers: Default::default(),
+                    headers,
                     timestamp: Utc
                         .timestamp_millis_opt(r.timestamp_ms)
                         .single()

@@ -98,6 +98,7 @@ mod tests {
             topic: Arc::from("p.db.t"),
             key: key.map(|k| k.as_bytes().to_vec()),
             value: value.map(|v| v.as_bytes().to_vec()),
+            headers: Vec::new(),
             timestamp_ms: 0,
         }
     }
