@@ -1,7 +1,9 @@
 // Runs Debezium's real MySQL connector (the embedded engine of the Debezium jars that
 // scripts/dev-services.sh caches) and writes every record it produces as Kafka Connect's
-// JsonConverter would put it on a topic: one JSON line per record, {"topic", "key", "value"},
-// key and value being the converter's exact output as text (null for a tombstone's value).
+// JsonConverter would put it on a topic: one JSON line per record, {"topic", "key", "value",
+// "headers"}, key and value being the converter's exact output as text (null for a tombstone's
+// value), headers a list of [name, value] with each value as Kafka Connect's default header
+// converter (SimpleHeaderConverter) writes it, as text (null for a null header).
 //
 // The differential test (tests/debezium_parity.rs) runs this beside binlog-poller on the same
 // database and compares the records byte for byte.
@@ -34,7 +36,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.connect.header.Header;
 import org.apache.kafka.connect.json.JsonConverter;
+import org.apache.kafka.connect.storage.SimpleHeaderConverter;
 import org.apache.kafka.connect.source.SourceRecord;
 
 public final class DebeziumCapture {
@@ -69,6 +73,8 @@ public final class DebeziumCapture {
       keys.configure(conv, true);
       JsonConverter values = new JsonConverter();
       values.configure(conv, false);
+      SimpleHeaderConverter headers = new SimpleHeaderConverter();
+      headers.configure(new HashMap<>());
       BufferedWriter w = Files.newBufferedWriter(out.resolve(name + ".jsonl"), StandardCharsets.UTF_8);
       writers.add(w);
       DebeziumEngine<RecordChangeEvent<SourceRecord>> engine =
@@ -83,7 +89,15 @@ public final class DebeziumCapture {
                     line.append("{\"topic\":").append(quote(r.topic()));
                     line.append(",\"key\":").append(k == null ? "null" : quote(new String(k, StandardCharsets.UTF_8)));
                     line.append(",\"value\":").append(v == null ? "null" : quote(new String(v, StandardCharsets.UTF_8)));
-                    line.append("}\n");
+                    line.append(",\"headers\":[");
+                    boolean first = true;
+                    for (Header h : r.headers()) {
+                      byte[] hv = headers.fromConnectHeader(r.topic(), h.key(), h.schema(), h.value());
+                      line.append(first ? "" : ",").append('[').append(quote(h.key())).append(',');
+                      line.append(hv == null ? "null" : quote(new String(hv, StandardCharsets.UTF_8))).append(']');
+                      first = false;
+                    }
+                    line.append("]}\n");
                     synchronized (w) {
                       try {
                         w.write(line.toString());

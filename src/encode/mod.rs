@@ -411,13 +411,18 @@ impl EventEncoder {
                 };
                 if codec.changes_key(before, after) {
                     // A key change: Debezium emits delete + tombstone of the
-                    // old key and a create of the new one.
+                    // old key and a create of the new one; the delete and
+                    // its tombstone carry the new key in a header
+                    // `__debezium.newkey`, the create the old one in
+                    // `__debezium.oldkey` (as Kafka Connect's
+                    // SimpleHeaderConverter writes a struct: its JSON).
                     let parts: [Half<'_>; 2] = [
                         (Op::Delete, Some(before), None, before),
                         (Op::Create, None, Some(after), after),
                     ];
                     for (op, b, a, k) in parts {
                         let block = tx.as_deref_mut().map(|t| t.next(&codec.data_collection));
+                        let from = out.len();
                         self.push(
                             &codec,
                             change,
@@ -430,6 +435,28 @@ impl EventEncoder {
                             now_us,
                             out,
                         );
+                        let (name, other) = match op {
+                            Op::Delete => ("__debezium.newkey", after),
+                            _ => ("__debezium.oldkey", before),
+                        };
+                        let mut text = Vec::new();
+                        let defaults = if self.opts.key_replace_null_with_default {
+                            &codec.defaults[..]
+                        } else {
+                            &[][..]
+                        };
+                        let key_cols = codec.key.iter().map(|(i, s)| (*i, s));
+                        write_row(
+                            &mut text,
+                            &change.table,
+                            other,
+                            key_cols,
+                            &self.opts.types,
+                            defaults,
+                        );
+                        for r in &mut out[from..] {
+                            r.headers.push((name.to_string(), Some(text.clone())));
+                        }
                     }
                 } else {
                     let block = tx.as_deref_mut().map(|t| t.next(&codec.data_collection));

@@ -132,15 +132,18 @@ impl Chain {
             return Ok(records);
         }
         let mut out = Vec::with_capacity(records.len());
+        let mut state = vec![None; self.stages.len()];
         for rec in records {
-            if let Some(r) = self.apply_one(rec)? {
+            if let Some(r) = self.apply_one(rec, &mut state)? {
                 out.push(r);
             }
         }
         Ok(out)
     }
 
-    fn apply_one(&self, rec: Record) -> Result<Option<Record>> {
+    /// One record through the chain; `state` is each stage's memory of
+    /// the record before (a delete's headers, for its tombstone).
+    fn apply_one(&self, rec: Record, state: &mut [Option<Headers>]) -> Result<Option<Record>> {
         let unreadable = |e: json::NotJson| Error::Transform {
             transform: "(reading the record)".into(),
             reason: format!("the encoded record is not JSON at byte {}", e.0),
@@ -151,14 +154,14 @@ impl Chain {
             value: Side::read(rec.value.as_deref(), self.value_schemas).map_err(unreadable)?,
             headers: rec.headers,
         };
-        for stage in &self.stages {
+        for (stage, last_delete) in self.stages.iter().zip(state.iter_mut()) {
             if let Some((p, negate)) = &stage.predicate {
                 if holds(p, &r) == *negate {
                     continue;
                 }
             }
             let done = match &stage.kind {
-                TransformKind::Unwrap(o) => unwrap::apply(o, r),
+                TransformKind::Unwrap(o) => unwrap::apply(o, r, last_delete),
                 TransformKind::RegexRouter {
                     regex,
                     find,

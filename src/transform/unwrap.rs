@@ -24,13 +24,29 @@
 use super::json::Json;
 use super::{Side, TRecord, TransformError};
 use crate::config::{DeleteMode, FieldRef, UnwrapOptions};
+use crate::encode::Headers;
 
 /// Applies the transform: `None` drops the record.
-pub(super) fn apply(o: &UnwrapOptions, mut r: TRecord) -> Result<Option<TRecord>, TransformError> {
+/// Applies the transform: `None` drops the record. `last_delete` holds
+/// the headers this stage added to the delete just before (Debezium's
+/// tombstone shares its delete's header list, so it shows them too).
+pub(super) fn apply(
+    o: &UnwrapOptions,
+    mut r: TRecord,
+    last_delete: &mut Option<Headers>,
+) -> Result<Option<TRecord>, TransformError> {
     let tombstone = r.value.payload.is_none();
     let envelope = is_envelope(&r.value);
     if (envelope || tombstone) && !o.add_headers.is_empty() {
-        add_headers(o, &mut r);
+        let had = r.headers.len();
+        add_headers(o, &mut r, last_delete.take());
+        let is_delete = r.value.payload.as_ref().is_some_and(|p| {
+            p.get("after").is_some_and(Json::is_null)
+                && p.get("before").is_some_and(|b| !b.is_null())
+        });
+        if is_delete {
+            *last_delete = Some(r.headers[had..].to_vec());
+        }
     }
     if tombstone {
         return Ok((o.mode == DeleteMode::RewriteWithTombstone).then_some(r));
@@ -207,7 +223,15 @@ fn lookup(f: &FieldRef, payload: &Json, schema: Option<&Json>) -> Option<(Json, 
             Some(Json::Null) => Some(Json::Null),
             _ => None,
         };
-        if let Some(v) = in_struct {
+        if let Some(mut v) = in_struct {
+            // `source.snapshot` is null while streaming; the encoder wrote
+            // its schema default `"false"` (JsonConverter's
+            // replace.null.with.default), which a copied field, without
+            // the default, does not get.
+            if parent == "source" && f.field == "snapshot" && v.as_str().as_deref() == Some("false")
+            {
+                v = Json::Null;
+            }
             return Some((
                 v,
                 parent_schema
@@ -243,8 +267,9 @@ fn add_fields(o: &UnwrapOptions, envelope: &Json, envelope_schema: Option<&Json>
 /// `add.headers`, after the record's own headers; on a tombstone only `op`
 /// (as `d`). Values as Kafka Connect's `SimpleHeaderConverter` writes
 /// them: a string's UTF-8, a number or boolean's text, null as no value.
-fn add_headers(o: &UnwrapOptions, r: &mut TRecord) {
+fn add_headers(o: &UnwrapOptions, r: &mut TRecord, of_delete: Option<Headers>) {
     let Some(payload) = r.value.payload.as_ref() else {
+        r.headers.extend(of_delete.unwrap_or_default());
         for f in &o.add_headers {
             if f.parent.is_none() && f.field == "op" {
                 r.headers.push((f.name.clone(), Some(b"d".to_vec())));

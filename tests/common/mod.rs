@@ -442,6 +442,7 @@ pub struct RawRec {
     pub offset: i64,
     pub key: Option<Vec<u8>>,
     pub value: Option<Vec<u8>>,
+    pub headers: std::collections::BTreeMap<String, Vec<u8>>,
 }
 
 /// The names of the topics `prefix` and `prefix.*`.
@@ -515,6 +516,7 @@ pub async fn read_topic_raw(bootstrap: &str, topic: &str) -> Vec<RawRec> {
                     offset: r.offset,
                     key: r.record.key.clone(),
                     value: r.record.value.clone(),
+                    headers: r.record.headers.clone(),
                 });
                 offset = r.offset + 1;
             }
