@@ -4,6 +4,11 @@
 #
 #   bench/oltp_ab.sh BEFORE_BIN AFTER_BIN      (REPEAT=3 CPUS=0 by default)
 #
+# AFTER_KEYS (a JSON object of connector keys) is merged into the "after" runs' configuration:
+# one build, with and without a setting, e.g. the cost of a transform:
+#   AFTER_KEYS='{"transforms": "unwrap", "transforms.unwrap.type":
+#     "io.debezium.transforms.ExtractNewRecordState"}' bench/oltp_ab.sh BIN BIN
+#
 # Prints one JSON line per build and schemas setting: medians of rows/s, CPU seconds per 100k
 # rows and peak RSS.
 set -euo pipefail
@@ -22,8 +27,16 @@ for ((i = 1; i <= REPEAT; i++)); do
     for build in $order; do
       bin=$([ $build = before ] && echo "$BEFORE" || echo "$AFTER")
       name="poller-$schemas-1"
+      config="$WORK/$name.json"
+      if [ $build = after ] && [ -n "${AFTER_KEYS:-}" ]; then
+        config="$WORK/$name-after.json"
+        "$BP_PYTHON" -c "
+import json, sys
+c = json.load(open('$WORK/$name.json')); c['config'].update(json.loads(sys.argv[1]))
+json.dump(c, open('$config', 'w'))" "$AFTER_KEYS"
+      fi
       printf '{"%s": {"epoch": 0, "checkpoint": {"position": {"file": "%s", "pos": 4}}}}' "$name" "$FILE" > "$WORK/offsets-$name.json"
-      /usr/bin/time -f '%e %U %S %M' -o "$WORK/ab-time.txt" taskset -c "$CPUS" "$bin" run --once --config "$WORK/$name.json" >"$WORK/ab-out.txt" 2>"$WORK/ab-err.txt" \
+      /usr/bin/time -f '%e %U %S %M' -o "$WORK/ab-time.txt" taskset -c "$CPUS" "$bin" run --once --config "$config" >"$WORK/ab-out.txt" 2>"$WORK/ab-err.txt" \
         || { echo "$build failed:" >&2; tail -5 "$WORK/ab-err.txt" >&2; exit 1; }
       "$BP_PYTHON" -c "
 import json
